@@ -1,0 +1,178 @@
+/* REST: /api/v1/streams (list, create) and /api/v1/streams/NAME (get,
+ * delete), plus /healthz. Request bodies are validated field by field and
+ * errors name the field. Routed from server.c. */
+#define G_LOG_DOMAIN "hc-http"
+
+#include <string.h>
+
+#include "core/error.h"
+#include "hc-build-config.h"
+#include "http.h"
+#include "media/stream.h"
+
+static json_t *
+track_json(const char *kind, const HcTrackInfo *t)
+{
+  json_t *o = json_pack("{s:s, s:s, s:i}", "kind", kind, "codec", t->codec, "bitrate",
+                        (json_int_t)t->bitrate);
+
+  if (strcmp(kind, "video") == 0) {
+    json_object_set_new(o, "width", json_integer(t->width));
+    json_object_set_new(o, "height", json_integer(t->height));
+    json_object_set_new(o, "fps", json_real(t->fps));
+  } else {
+    json_object_set_new(o, "rate", json_integer(t->rate));
+    json_object_set_new(o, "channels", json_integer(t->channels));
+  }
+  return o;
+}
+
+static json_t *
+stream_json(HcStream *s)
+{
+  HcStreamInfo info;
+  json_t *o, *tracks = json_array();
+  char *hls;
+
+  hc_stream_get_info(s, &info);
+  if (info.video.codec[0])
+    json_array_append_new(tracks, track_json("video", &info.video));
+  if (info.audio.codec[0])
+    json_array_append_new(tracks, track_json("audio", &info.audio));
+  hls = g_strdup_printf("/hls/%s/index.m3u8", info.name);
+  o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:s}", "name", info.name, "url", info.url,
+                "origin", info.origin, "state", hc_stream_state_name(info.state), "last_error",
+                info.last_error ? json_string(info.last_error) : json_null(), "uptime",
+                (json_int_t)info.uptime_s, "tracks", tracks, "hls", hls);
+  g_free(hls);
+  hc_stream_info_clear(&info);
+  return o;
+}
+
+static void
+list(HcHttpResponse *resp)
+{
+  GPtrArray *all = hc_streams_list();
+  json_t *arr = json_array();
+
+  for (guint i = 0; i < all->len; i++)
+    json_array_append_new(arr, stream_json(all->pdata[i]));
+  hc_http_set_json(resp, 200, json_pack("{s:o}", "streams", arr));
+}
+
+/* Reads a required string field; answers 400 naming it and returns NULL if absent. */
+static const char *
+need_string(json_t *body, const char *field, HcHttpResponse *resp)
+{
+  json_t *v = json_object_get(body, field);
+
+  if (!v) {
+    hc_http_set_error(resp, HC_EINVAL, field, "%s is required", field);
+    return NULL;
+  }
+  if (!json_is_string(v)) {
+    hc_http_set_error(resp, HC_EINVAL, field, "%s must be a string", field);
+    return NULL;
+  }
+  return json_string_value(v);
+}
+
+static void
+create(const HcHttpRequest *req, HcHttpResponse *resp)
+{
+  gsize len;
+  const char *data = g_bytes_get_data(req->body, &len);
+  json_error_t jerr;
+  json_t *body = data ? json_loadb(data, len, 0, &jerr) : NULL;
+  const char *name, *url, *key;
+  json_t *v;
+  GError *err = NULL;
+  HcStream *s;
+  char *loc;
+
+  if (!body || !json_is_object(body)) {
+    hc_http_set_error(resp, HC_EINVAL, NULL, "body must be a JSON object%s%s", body ? "" : ": ",
+                      body ? "" : (data ? jerr.text : "empty body"));
+    goto out;
+  }
+  json_object_foreach(body, key, v)
+  {
+    if (strcmp(key, "name") != 0 && strcmp(key, "url") != 0) {
+      hc_http_set_error(resp, HC_EINVAL, key, "unknown field %s", key);
+      goto out;
+    }
+  }
+  if (!(name = need_string(body, "name", resp)) || !(url = need_string(body, "url", resp)))
+    goto out;
+  s = hc_streams_create(name, url, FALSE, &err);
+  if (!s) {
+    /* Which field is wrong follows from the code: names are checked first. */
+    const char *field = err->code == HC_EEXISTS || !hc_stream_name_valid(name) ? "name" : "url";
+    hc_http_set_error(resp, err->code, err->code == HC_EFULL ? NULL : field, "%s", err->message);
+    g_error_free(err);
+    goto out;
+  }
+  loc = g_strdup_printf("/api/v1/streams/%s", name);
+  hc_http_add_header(resp, "location", loc);
+  g_free(loc);
+  hc_http_set_json(resp, 201, stream_json(s));
+out:
+  json_decref(body);
+}
+
+void
+hc_api_streams(const HcHttpRequest *req, HcHttpResponse *resp)
+{
+  const char *tail = req->tail;
+  gboolean collection = tail[0] == '\0' || strcmp(tail, "/") == 0;
+  HcStream *s;
+  GError *err = NULL;
+
+  if (collection) {
+    if (strcmp(req->method, "GET") == 0)
+      list(resp);
+    else if (strcmp(req->method, "POST") == 0)
+      create(req, resp);
+    else
+      hc_http_set_error(resp, HC_EMETHOD, NULL, "use GET or POST on /api/v1/streams");
+    return;
+  }
+  if (tail[0] != '/' || !hc_stream_name_valid(tail + 1)) {
+    hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no such resource");
+    return;
+  }
+  s = hc_streams_lookup(tail + 1);
+  if (!s) {
+    hc_http_set_error(resp, HC_ENOTFOUND, "name", "no stream named %s", tail + 1);
+    return;
+  }
+  if (strcmp(req->method, "GET") == 0) {
+    hc_http_set_json(resp, 200, stream_json(s));
+  } else if (strcmp(req->method, "DELETE") == 0) {
+    if (!hc_streams_remove(tail + 1, &err)) {
+      hc_http_set_error(resp, err->code, "name", "%s", err->message);
+      g_error_free(err);
+      return;
+    }
+    hc_http_set_body(resp, 204, "text/plain", "", 0);
+  } else {
+    hc_http_set_error(resp, HC_EMETHOD, NULL, "use GET or DELETE on a stream");
+  }
+}
+
+void
+hc_api_healthz(const HcHttpRequest *req, HcHttpResponse *resp)
+{
+  GPtrArray *all = hc_streams_list();
+  guint live = 0;
+
+  for (guint i = 0; i < all->len; i++) {
+    HcStreamInfo info;
+    hc_stream_get_info(all->pdata[i], &info);
+    live += info.state == HC_STREAM_LIVE;
+    hc_stream_info_clear(&info);
+  }
+  hc_http_set_json(resp, 200,
+                   json_pack("{s:s, s:s, s:i, s:i}", "status", "ok", "version", HC_VERSION,
+                             "streams", (int)all->len, "live", (int)live));
+}

@@ -1,0 +1,464 @@
+/* The libwebsockets HTTP server on the GLib main loop: reads a request (and
+ * its body, bounded), routes it, and writes the handler's response from the
+ * WRITEABLE callback, one lws_write() per callback. Started by main.c. */
+#define G_LOG_DOMAIN "hc-http"
+
+#include <libwebsockets.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "http.h"
+
+#define CHUNK 16384
+
+struct HcHttpResponse {
+  int status;
+  char *content_type;
+  GString *headers; /* "name:\0value\0" pairs, in order */
+  GBytes *body;
+  char *file; /* serve this file instead of body */
+};
+
+typedef struct {
+  char method[8];
+  char *path;
+  GByteArray *body;
+  gboolean body_too_large;
+  HcHttpResponse *resp;
+  gsize sent;
+  gboolean headers_sent;
+} Conn;
+
+typedef struct {
+  const char *method; /* NULL: any method */
+  const char *prefix;
+  gboolean exact;
+  HcHttpHandler handler;
+} Route;
+
+/* Order matters: the first match wins. */
+static const Route routes[] = {
+  {"GET", "/healthz", TRUE, hc_api_healthz},
+  {NULL, "/api/v1/streams", FALSE, hc_api_streams},
+  {"GET", "/hls/", FALSE, hc_static_hls},
+  {"GET", "/", FALSE, hc_static_web},
+};
+
+static struct lws_context *context;
+static HcHttpConfig config;
+
+static const struct {
+  enum lws_token_indexes token;
+  const char *name;
+} methods[] = {
+  {WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
+  {WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_PATCH_URI, "PATCH"},
+  {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+  {WSI_TOKEN_HEAD_URI, "HEAD"},
+};
+
+static HcHttpResponse *
+response_new(void)
+{
+  HcHttpResponse *r = g_new0(HcHttpResponse, 1);
+
+  r->status = 200;
+  r->headers = g_string_new(NULL);
+  return r;
+}
+
+static void
+response_free(HcHttpResponse *r)
+{
+  if (!r)
+    return;
+  g_free(r->content_type);
+  g_string_free(r->headers, TRUE);
+  if (r->body)
+    g_bytes_unref(r->body);
+  g_free(r->file);
+  g_free(r);
+}
+
+static void
+conn_reset(Conn *c)
+{
+  g_clear_pointer(&c->path, g_free);
+  if (c->body)
+    g_byte_array_unref(c->body);
+  c->body = NULL;
+  c->body_too_large = FALSE;
+  g_clear_pointer(&c->resp, response_free);
+  c->sent = 0;
+  c->headers_sent = FALSE;
+  c->method[0] = '\0';
+}
+
+void
+hc_http_set_status(HcHttpResponse *resp, int status)
+{
+  resp->status = status;
+}
+
+void
+hc_http_add_header(HcHttpResponse *resp, const char *name, const char *value)
+{
+  g_string_append_printf(resp->headers, "%s:", name);
+  g_string_append_len(resp->headers, "", 1);
+  g_string_append(resp->headers, value);
+  g_string_append_len(resp->headers, "", 1);
+}
+
+void
+hc_http_set_body(HcHttpResponse *resp, int status, const char *content_type, const char *body,
+                 gsize len)
+{
+  resp->status = status;
+  g_free(resp->content_type);
+  resp->content_type = g_strdup(content_type);
+  if (resp->body)
+    g_bytes_unref(resp->body);
+  resp->body = g_bytes_new(body, len);
+}
+
+void
+hc_http_set_json(HcHttpResponse *resp, int status, json_t *obj)
+{
+  char *text = json_dumps(obj, JSON_COMPACT);
+
+  hc_http_set_body(resp, status, "application/json", text, strlen(text));
+  hc_http_add_header(resp, "cache-control", "no-store");
+  free(text);
+  json_decref(obj);
+}
+
+void
+hc_http_set_error(HcHttpResponse *resp, int code, const char *field, const char *fmt, ...)
+{
+  va_list ap;
+  char *msg;
+  json_t *err;
+
+  va_start(ap, fmt);
+  msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  err = json_pack("{s:s, s:s}", "code", hc_error_name(code), "message", msg);
+  if (field)
+    json_object_set_new(err, "field", json_string(field));
+  hc_http_set_json(resp, hc_error_http_status(code), json_pack("{s:o}", "error", err));
+  g_free(msg);
+}
+
+void
+hc_http_set_file(HcHttpResponse *resp, const char *path, const char *content_type,
+                 const char *cache_control)
+{
+  resp->status = 200;
+  g_free(resp->file);
+  resp->file = g_strdup(path);
+  g_free(resp->content_type);
+  resp->content_type = g_strdup(content_type);
+  hc_http_add_header(resp, "cache-control", cache_control);
+}
+
+char *
+hc_http_header(const HcHttpRequest *req, const char *name)
+{
+  char lname[64];
+  int len;
+  char *v;
+
+  g_snprintf(lname, sizeof lname, "%s:", name);
+  for (char *p = lname; *p; p++)
+    *p = g_ascii_tolower(*p);
+  len = lws_hdr_custom_length(req->wsi, lname, (int)strlen(lname));
+  if (len < 0) {
+    /* Well-known headers are not "custom" to lws: look them up by token. */
+    const unsigned char *tname;
+    for (int t = 0; (tname = lws_token_to_string(t)); t++) {
+      if (g_ascii_strcasecmp((const char *)tname, lname) == 0) {
+        len = lws_hdr_total_length(req->wsi, t);
+        if (len <= 0)
+          return NULL;
+        v = g_malloc(len + 1);
+        if (lws_hdr_copy(req->wsi, v, len + 1, t) < 0) {
+          g_free(v);
+          return NULL;
+        }
+        return v;
+      }
+    }
+    return NULL;
+  }
+  v = g_malloc(len + 1);
+  if (lws_hdr_custom_copy(req->wsi, v, len + 1, lname, (int)strlen(lname)) < 0) {
+    g_free(v);
+    return NULL;
+  }
+  return v;
+}
+
+/* Reads the method and path of the request into c; FALSE if unknown. */
+static gboolean
+read_request_line(struct lws *wsi, Conn *c)
+{
+  for (guint i = 0; i < G_N_ELEMENTS(methods); i++) {
+    int len = lws_hdr_total_length(wsi, methods[i].token);
+    if (len > 0) {
+      c->path = g_malloc(len + 1);
+      if (lws_hdr_copy(wsi, c->path, len + 1, methods[i].token) < 0)
+        return FALSE;
+      g_strlcpy(c->method, methods[i].name, sizeof c->method);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static void
+add_cors(HcHttpResponse *resp)
+{
+  hc_http_add_header(resp, "access-control-allow-origin", "*");
+  hc_http_add_header(resp, "access-control-expose-headers", "Location, Link, ETag");
+}
+
+static void
+route(struct lws *wsi, Conn *c)
+{
+  HcHttpRequest req = {c->method, c->path, NULL, NULL, wsi};
+
+  c->resp = response_new();
+  add_cors(c->resp);
+  if (c->body_too_large) {
+    hc_http_set_error(c->resp, HC_ETOOLARGE, NULL, "request body over %" G_GSIZE_FORMAT " bytes",
+                      config.max_body);
+    return;
+  }
+  if (strcmp(c->method, "OPTIONS") == 0) {
+    /* CORS preflight: any route may be called from a browser page elsewhere. */
+    hc_http_set_body(c->resp, 204, "text/plain", "", 0);
+    hc_http_add_header(c->resp, "access-control-allow-methods",
+                       "GET, POST, PATCH, DELETE, OPTIONS");
+    hc_http_add_header(c->resp, "access-control-allow-headers",
+                       "Authorization, Content-Type, If-Match");
+    hc_http_add_header(c->resp, "access-control-max-age", "600");
+    return;
+  }
+  req.body = c->body ? g_bytes_new(c->body->data, c->body->len) : g_bytes_new(NULL, 0);
+  for (guint i = 0; i < G_N_ELEMENTS(routes); i++) {
+    const Route *r = &routes[i];
+    size_t n = strlen(r->prefix);
+
+    if (r->exact ? strcmp(c->path, r->prefix) != 0 : strncmp(c->path, r->prefix, n) != 0)
+      continue;
+    if (r->method && strcmp(r->method, c->method) != 0) {
+      hc_http_set_error(c->resp, HC_EMETHOD, NULL, "%s is not allowed on %s", c->method, c->path);
+      break;
+    }
+    req.tail = c->path + n;
+    r->handler(&req, c->resp);
+    break;
+  }
+  g_bytes_unref(req.body);
+}
+
+/* Appends the handler's extra headers to an lws header buffer. */
+static int
+add_headers(struct lws *wsi, const HcHttpResponse *r, unsigned char **p, unsigned char *end)
+{
+  for (gsize off = 0; off < r->headers->len;) {
+    const char *name = r->headers->str + off;
+    const char *value = name + strlen(name) + 1;
+    if (lws_add_http_header_by_name(wsi, (const unsigned char *)name, (const unsigned char *)value,
+                                    (int)strlen(value), p, end))
+      return -1;
+    off = (value - r->headers->str) + strlen(value) + 1;
+  }
+  return 0;
+}
+
+static int
+write_headers(struct lws *wsi, Conn *c)
+{
+  HcHttpResponse *r = c->resp;
+  gsize body_len = r->body ? g_bytes_get_size(r->body) : 0;
+  unsigned char buf[LWS_PRE + 4096], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
+
+  if (lws_add_http_common_headers(wsi, r->status, r->content_type ? r->content_type : "text/plain",
+                                  body_len, &p, end))
+    return -1;
+  if (add_headers(wsi, r, &p, end))
+    return -1;
+  if (lws_finalize_http_header(wsi, &p, end))
+    return -1;
+  if (lws_write(wsi, start, p - start, LWS_WRITE_HTTP_HEADERS) != p - start)
+    return -1;
+  c->headers_sent = TRUE;
+  return 0;
+}
+
+/* One lws_write per WRITEABLE: headers first, then body chunks. Returns -1
+ * to close the connection. */
+static int
+on_writeable(struct lws *wsi, Conn *c)
+{
+  gsize len;
+  const guint8 *data;
+  unsigned char buf[LWS_PRE + CHUNK];
+  gsize n;
+  gboolean last;
+
+  if (!c->resp)
+    return 0;
+  if (!c->headers_sent) {
+    if (write_headers(wsi, c))
+      return -1;
+    if (c->resp->body && g_bytes_get_size(c->resp->body) > 0) {
+      lws_callback_on_writable(wsi);
+      return 0;
+    }
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  }
+  data = g_bytes_get_data(c->resp->body, &len);
+  n = MIN(len - c->sent, CHUNK);
+  last = c->sent + n == len;
+  memcpy(buf + LWS_PRE, data + c->sent, n);
+  if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+    return -1;
+  c->sent += n;
+  if (!last) {
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Writes the file response with lws's own file server; headers are built here. */
+static int
+serve_file(struct lws *wsi, Conn *c)
+{
+  HcHttpResponse *r = c->resp;
+  unsigned char extra[2048], *p = extra, *end = extra + sizeof extra;
+  int n;
+
+  if (add_headers(wsi, r, &p, end))
+    return -1;
+  n = lws_serve_http_file(wsi, r->file, r->content_type, (const char *)extra, (int)(p - extra));
+  if (n < 0)
+    return -1;
+  if (n > 0)
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  return 0;
+}
+
+static int
+dispatch(struct lws *wsi, Conn *c)
+{
+  route(wsi, c);
+  if (c->resp->file)
+    return serve_file(wsi, c);
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+static int
+callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+  Conn *c = user;
+
+  switch (reason) {
+  case LWS_CALLBACK_HTTP: {
+    char cl[32];
+    gint64 content_length = 0;
+
+    conn_reset(c);
+    if (!read_request_line(wsi, c)) {
+      lws_return_http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, NULL);
+      return -1;
+    }
+    if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+      content_length = g_ascii_strtoll(cl, NULL, 10);
+    if (content_length > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+      /* Wait for LWS_CALLBACK_HTTP_BODY_COMPLETION. */
+      c->body = g_byte_array_new();
+      c->body_too_large = content_length > (gint64)config.max_body;
+      return 0;
+    }
+    return dispatch(wsi, c);
+  }
+  case LWS_CALLBACK_HTTP_BODY:
+    if (c->body && !c->body_too_large) {
+      if (c->body->len + len > config.max_body)
+        c->body_too_large = TRUE;
+      else
+        g_byte_array_append(c->body, in, len);
+    }
+    return 0;
+  case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    return dispatch(wsi, c);
+  case LWS_CALLBACK_HTTP_WRITEABLE:
+    return on_writeable(wsi, c);
+  case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+  case LWS_CALLBACK_CLOSED_HTTP:
+    conn_reset(c);
+    return 0;
+  default:
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+  }
+}
+
+static struct lws_protocols protocols[] = {
+  {"http", callback_http, sizeof(Conn), 0, 0, NULL, 0},
+  {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void
+lws_log_to_glib(int level, const char *line)
+{
+  char *l = g_strchomp(g_strdup(line));
+
+  if (level & LLL_ERR)
+    g_warning("lws: %s", l);
+  else
+    g_debug("lws: %s", l);
+  g_free(l);
+}
+
+gboolean
+hc_http_start(const HcHttpConfig *cfg, GMainLoop *loop, GError **error)
+{
+  struct lws_context_creation_info info;
+  void *foreign_loops[1] = {loop};
+
+  config = *cfg;
+  hc_static_init(cfg->web_root, cfg->hls_root);
+  lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_glib);
+  memset(&info, 0, sizeof info);
+  info.port = cfg->port;
+  info.iface = cfg->address;
+  info.protocols = protocols;
+  info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_VALIDATE_UTF8;
+  info.foreign_loops = foreign_loops;
+  info.vhost_name = "hallcast";
+  info.max_http_header_data = 8192;
+  info.timeout_secs = 30;
+  context = lws_create_context(&info);
+  if (!context) {
+    g_set_error(error, HC_ERROR, HC_EINTERNAL, "cannot listen for HTTP on %s:%d", cfg->address,
+                cfg->port);
+    return FALSE;
+  }
+  g_info("listening for HTTP on %s:%d", cfg->address, cfg->port);
+  return TRUE;
+}
+
+void
+hc_http_stop(void)
+{
+  if (context) {
+    lws_context_destroy(context);
+    context = NULL;
+  }
+}
