@@ -1,0 +1,59 @@
+// The start page lists the live demo stream and plays it over HLS (hls.js) in
+// Chromium: the video element's time advances and it has the stream's size.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGateway, waitFor } from './lib/gateway.mjs';
+import { launch } from './lib/browser.mjs';
+
+let gw;
+let browser;
+
+before(async () => {
+  gw = await startGateway({ streams: { demo: 'test://?width=640&height=360&bitrate=500' } });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  const code = await gw?.stop();
+  assert.equal(code, 0, 'hallcast exits 0 on SIGTERM');
+});
+
+test('stream list shows the live demo stream', async () => {
+  const page = await browser.newPage();
+  await page.goto(gw.base + '/');
+  const item = page.locator('#stream-list button[data-stream="demo"]');
+  await waitFor(async () => {
+    await page.reload();
+    return (await item.locator('.state').textContent()) === 'live';
+  }, 20000, 'demo live in the list');
+  assert.match(await item.locator('.meta').textContent(), /H264 640×360/);
+  await page.close();
+});
+
+test('clicking a stream plays it over HLS', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // HLS needs a couple of segments before a player can start.
+  await waitFor(async () => {
+    const r = await fetch(gw.base + '/hls/demo/index.m3u8');
+    return r.ok && (await r.text()).split('.ts').length > 3;
+  }, 30000, 'two HLS segments');
+  await page.goto(gw.base + '/');
+  await page.locator('#stream-list button[data-stream="demo"]').click();
+  const start = await waitFor(() => page.evaluate(() => {
+    const v = document.getElementById('video');
+    return v.readyState >= 2 && v.currentTime > 0 ? v.currentTime : 0;
+  }), 30000, 'playback to start');
+  await waitFor(() => page.evaluate((t0) => document.getElementById('video').currentTime > t0 + 1.5,
+    start), 15000, 'playback to advance');
+  const size = await page.evaluate(() => {
+    const v = document.getElementById('video');
+    return [v.videoWidth, v.videoHeight];
+  });
+  assert.deepEqual(size, [640, 360]);
+  assert.match(await page.locator('#player-status').textContent(), /HLS/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -1,0 +1,71 @@
+// The start page: lists the streams (refreshed every few seconds) and plays
+// the chosen one. Every text from the server is set as text, never as HTML.
+import { listStreams } from './api.js';
+import { playHls } from './player.js';
+
+const list = document.getElementById('stream-list');
+const status = document.getElementById('streams-status');
+const watch = document.getElementById('watch');
+const video = document.getElementById('video');
+const playerStatus = document.getElementById('player-status');
+let current = null;
+let player = null;
+
+function describe(s) {
+  const v = s.tracks.find((t) => t.kind === 'video');
+  const a = s.tracks.find((t) => t.kind === 'audio');
+  const parts = [];
+  if (v) parts.push(`${v.codec} ${v.width}×${v.height}`);
+  if (a) parts.push(a.codec);
+  const kbps = s.tracks.reduce((sum, t) => sum + t.bitrate, 0) / 1000;
+  if (kbps) parts.push(`${Math.round(kbps)} kbit/s`);
+  return parts.join(' · ');
+}
+
+function select(name) {
+  if (player) player.stop();
+  current = name;
+  document.getElementById('watch-name').textContent = name;
+  watch.hidden = false;
+  player = playHls(video, name, (text) => { playerStatus.textContent = text; });
+  history.replaceState(null, '', `?stream=${encodeURIComponent(name)}`);
+  render(lastStreams);
+}
+
+let lastStreams = [];
+function render(streams) {
+  lastStreams = streams;
+  list.replaceChildren(...streams.map((s) => {
+    const li = document.createElement('li');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.dataset.stream = s.name;
+    b.setAttribute('aria-current', String(s.name === current));
+    const name = document.createElement('strong');
+    name.textContent = s.name;
+    const state = document.createElement('span');
+    state.className = `state ${s.state}`;
+    state.textContent = s.state;
+    const meta = document.createElement('span');
+    meta.className = 'meta';
+    meta.textContent = s.last_error ? s.last_error : describe(s);
+    b.append(name, state, meta);
+    b.addEventListener('click', () => select(s.name));
+    li.append(b);
+    return li;
+  }));
+  status.textContent = streams.length ? '' : 'No streams yet.';
+}
+
+async function refresh() {
+  try {
+    render(await listStreams());
+  } catch (e) {
+    status.textContent = `Cannot reach the gateway: ${e.message}`;
+  }
+}
+
+await refresh();
+const wanted = new URLSearchParams(location.search).get('stream');
+if (wanted) select(wanted);
+setInterval(refresh, 5000);
