@@ -40,7 +40,7 @@ test('clicking a stream plays it over HLS', async () => {
     const r = await fetch(gw.base + '/hls/demo/index.m3u8');
     return r.ok && (await r.text()).split('.ts').length > 3;
   }, 30000, 'two HLS segments');
-  await page.goto(gw.base + '/');
+  await page.goto(gw.base + '/?via=hls');
   await page.locator('#stream-list button[data-stream="demo"]').click();
   const start = await waitFor(() => page.evaluate(() => {
     const v = document.getElementById('video');

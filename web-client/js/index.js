@@ -1,7 +1,7 @@
 // The start page: lists the streams (refreshed every few seconds) and plays
 // the chosen one. Every text from the server is set as text, never as HTML.
 import { listStreams } from './api.js';
-import { playHls } from './player.js';
+import { play } from './player.js';
 
 const list = document.getElementById('stream-list');
 const status = document.getElementById('streams-status');
@@ -22,13 +22,18 @@ function describe(s) {
   return parts.join(' · ');
 }
 
-function select(name) {
+async function select(name) {
   if (player) player.stop();
+  player = null;
   current = name;
   document.getElementById('watch-name').textContent = name;
   watch.hidden = false;
-  player = playHls(video, name, (text) => { playerStatus.textContent = text; });
-  history.replaceState(null, '', `?stream=${encodeURIComponent(name)}`);
+  const p = await play(video, name, (text) => { playerStatus.textContent = text; });
+  // A newer choice may have been made while this one connected.
+  if (current === name) player = p; else p.stop();
+  const params = new URLSearchParams(location.search);
+  params.set('stream', name);
+  history.replaceState(null, '', `?${params}`);
   render(lastStreams);
 }
 
