@@ -39,6 +39,7 @@ typedef struct {
 /* Order matters: the first match wins. */
 static const Route routes[] = {
   {"GET", "/healthz", TRUE, hc_api_healthz},
+  {"GET", "/metrics", TRUE, hc_api_metrics},
   {NULL, "/api/v1/streams", FALSE, hc_api_streams},
   {"GET", "/hls/", FALSE, hc_static_hls},
   {"GET", "/", FALSE, hc_static_web},

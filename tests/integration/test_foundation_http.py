@@ -135,3 +135,26 @@ def test_served_tree_still_reaches_its_own_files(gateway_factory, tmp_path):
     assert raw_get(gw, "/sub/page%2Ehtml") == (200, b"inner")
     assert raw_get(gw, "/alias.html") == (200, b"inner")
     assert raw_get(gw, "/sub/")[0] == 404  # no index.html there, no listing
+
+
+def test_metrics_exposes_stream_health(gateway):
+    gateway.wait_live("demo")
+
+    def sample():
+        status, headers, body = gateway.request("GET", "/metrics")
+        assert status == 200 and headers["Content-Type"].startswith("text/plain")
+        values = {}
+        for line in body.decode().splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                values[name] = float(value)
+        return values
+
+    from conftest import wait_for
+    values = wait_for(lambda: (v := sample()) and
+                      v.get('hallcast_track_bitrate_bits{stream="demo",track="video",codec="H264"}',
+                            0) > 0 and v, 20, what="a video bitrate in /metrics")
+    assert values["hallcast_streams"] == 1
+    assert values['hallcast_stream_state{stream="demo",state="live"}'] == 1
+    assert values['hallcast_stream_state{stream="demo",state="error"}'] == 0
+    assert values['hallcast_track_bitrate_bits{stream="demo",track="audio",codec="AAC"}'] > 0
