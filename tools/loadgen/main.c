@@ -1,0 +1,411 @@
+/* hc-loadgen: opens N WebRTC viewers against a WHEP URL or a Janus
+ * streaming mountpoint, ramps them at a set rate, holds them, and prints one
+ * JSON line a second (viewers, packets, bytes, loss, sampled decryption, the
+ * gateway's CPU and RSS from /proc) and a summary line. Bounded in count
+ * and time; talks to loopback only. See docs/BENCHMARKS.md. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <srtp2/srtp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/rand.h>
+
+#include "loadgen.h"
+
+#define MAX_VIEWERS 20000
+#define BATCH 32
+
+typedef struct {
+  HcLgOptions opt;
+  HcLgMediaConfig media;
+  HcLgSignal *signal;
+  int epfd, wake_fd;
+  GMutex lock;         /* guards incoming */
+  GPtrArray *incoming; /* HcLgViewer*, negotiated, not yet in the loop */
+  GPtrArray *viewers;  /* media thread: every viewer in the loop */
+  gint started, failed_signal, signal_done, stop;
+  gint64 t0;
+  struct sockaddr_in bind;
+} Run;
+
+typedef struct {
+  gint64 t_us;
+  uint64_t pkts, bytes, verified, cpu_ticks, self_ticks;
+} Snapshot;
+
+static uint64_t
+proc_cpu_ticks(int pid)
+{
+  char path[64], *text = NULL, *p;
+  unsigned long long ut = 0, st = 0;
+
+  g_snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+  if (!g_file_get_contents(path, &text, NULL, NULL))
+    return 0;
+  /* Fields after the command name, which may hold spaces: state is 3rd. */
+  p = strrchr(text, ')');
+  if (p)
+    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st);
+  g_free(text);
+  return ut + st;
+}
+
+static uint64_t
+proc_rss_kb(int pid)
+{
+  char path[64], *text = NULL;
+  unsigned long long size = 0, rss = 0;
+
+  g_snprintf(path, sizeof(path), "/proc/%d/statm", pid);
+  if (!g_file_get_contents(path, &text, NULL, NULL))
+    return 0;
+  sscanf(text, "%llu %llu", &size, &rss);
+  g_free(text);
+  return rss * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+/* Signalling thread: starts viewers at the set rate, then keeps Janus's
+ * session alive until the media loop says stop. */
+static gpointer
+signal_thread(gpointer data)
+{
+  Run *r = data;
+  uint64_t one = 1;
+
+  for (int i = 0; i < r->opt.viewers && !g_atomic_int_get(&r->stop); i++) {
+    gint64 due = r->t0 + (gint64)(i * G_USEC_PER_SEC / r->opt.rate);
+    HcLgViewer *v;
+
+    while (g_get_monotonic_time() < due && !g_atomic_int_get(&r->stop))
+      g_usleep(MIN(due - g_get_monotonic_time(), 10000));
+    v = hc_lg_viewer_new(i, !r->opt.janus, &r->bind);
+    if (!v || hc_lg_signal_connect(r->signal, v) < 0) {
+      hc_lg_viewer_free(v);
+      g_atomic_int_inc(&r->failed_signal);
+      continue;
+    }
+    g_mutex_lock(&r->lock);
+    g_ptr_array_add(r->incoming, v);
+    g_mutex_unlock(&r->lock);
+    g_atomic_int_inc(&r->started);
+    if (write(r->wake_fd, &one, sizeof(one)) < 0)
+      g_warning("eventfd: %s", g_strerror(errno));
+  }
+  g_atomic_int_set(&r->signal_done, 1);
+  while (!g_atomic_int_get(&r->stop)) {
+    hc_lg_signal_keepalive(r->signal);
+    g_usleep(100000);
+  }
+  return NULL;
+}
+
+static void
+take_incoming(Run *r)
+{
+  uint64_t n;
+
+  if (read(r->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+    g_warning("eventfd: %s", g_strerror(errno));
+  g_mutex_lock(&r->lock);
+  for (guint i = 0; i < r->incoming->len; i++) {
+    HcLgViewer *v = r->incoming->pdata[i];
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = v};
+
+    if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, v->fd, &ev) < 0)
+      g_warning("viewer %d: epoll: %s", v->id, g_strerror(errno));
+    g_ptr_array_add(r->viewers, v);
+  }
+  g_ptr_array_set_size(r->incoming, 0);
+  g_mutex_unlock(&r->lock);
+}
+
+static void
+receive(Run *r, HcLgViewer *v)
+{
+  static uint8_t bufs[BATCH][1500];
+  static struct sockaddr_storage from[BATCH];
+  struct mmsghdr msgs[BATCH];
+  struct iovec iov[BATCH];
+
+  for (int round = 0; round < 4; round++) {
+    int n;
+
+    for (int i = 0; i < BATCH; i++) {
+      iov[i].iov_base = bufs[i];
+      iov[i].iov_len = sizeof(bufs[i]);
+      memset(&msgs[i], 0, sizeof(msgs[i]));
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+    }
+    n = recvmmsg(v->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+    if (n <= 0)
+      return;
+    for (int i = 0; i < n; i++)
+      hc_lg_viewer_input(&r->media, v, bufs[i], msgs[i].msg_len, (struct sockaddr *)&from[i]);
+    if (n < BATCH)
+      return;
+  }
+}
+
+typedef struct {
+  int connected, pending, failed, receiving;
+  uint64_t pkts, bytes, verified, verify_failed, expected, lost, rtcp;
+  int profiles[2]; /* GCM, AES-CM */
+} Totals;
+
+static void
+totals(Run *r, Totals *t)
+{
+  memset(t, 0, sizeof(*t));
+  for (guint i = 0; i < r->viewers->len; i++) {
+    HcLgViewer *v = r->viewers->pdata[i];
+    uint64_t e, l;
+
+    t->connected += v->state == HC_LG_MEDIA;
+    t->pending += v->state == HC_LG_ICE || v->state == HC_LG_DTLS;
+    t->failed += v->state == HC_LG_FAILED;
+    t->receiving += v->packets > 0;
+    t->pkts += v->packets;
+    t->bytes += v->bytes;
+    t->verified += v->verified;
+    t->verify_failed += v->verify_failed;
+    t->rtcp += v->rtcp;
+    hc_lg_viewer_loss(v, &e, &l);
+    t->expected += e;
+    t->lost += l;
+    if (v->state == HC_LG_MEDIA)
+      t->profiles[v->profile == 7 ? 0 : 1]++;
+  }
+}
+
+static void
+snapshot(Run *r, const Totals *t, Snapshot *s)
+{
+  s->t_us = g_get_monotonic_time();
+  s->pkts = t->pkts;
+  s->bytes = t->bytes;
+  s->verified = t->verified;
+  s->cpu_ticks = r->opt.gateway_pid ? proc_cpu_ticks(r->opt.gateway_pid) : 0;
+  s->self_ticks = proc_cpu_ticks(getpid());
+}
+
+static double
+ticks_us(uint64_t ticks)
+{
+  return (double)ticks * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void
+report(Run *r, const Totals *t, const Snapshot *prev, const Snapshot *now)
+{
+  double dt = (double)(now->t_us - prev->t_us) / 1e6;
+
+  printf("{\"t\":%.2f,\"connected\":%d,\"receiving\":%d,\"pending\":%d,\"failed\":%d,"
+         "\"signal_failed\":%d,\"pkts_s\":%.0f,\"kbit_s\":%.0f,\"lost\":%" G_GUINT64_FORMAT
+         ",\"expected\":%" G_GUINT64_FORMAT ",\"verified\":%" G_GUINT64_FORMAT
+         ",\"verify_failed\":%" G_GUINT64_FORMAT
+         ",\"gw_cpu_pct\":%.1f,\"gw_rss_kb\":%" G_GUINT64_FORMAT ",\"lg_cpu_pct\":%.1f}\n",
+         (double)(now->t_us - r->t0) / 1e6, t->connected, t->receiving, t->pending, t->failed,
+         g_atomic_int_get(&r->failed_signal), (double)(now->pkts - prev->pkts) / dt,
+         (double)(now->bytes - prev->bytes) * 8 / 1000 / dt, t->lost, t->expected, t->verified,
+         t->verify_failed, ticks_us(now->cpu_ticks - prev->cpu_ticks) / 1e4 / dt,
+         r->opt.gateway_pid ? proc_rss_kb(r->opt.gateway_pid) : 0,
+         ticks_us(now->self_ticks - prev->self_ticks) / 1e4 / dt);
+  fflush(stdout);
+}
+
+static void
+summary(Run *r, const Totals *t, const Snapshot *steady0, const Snapshot *end, uint64_t rss0)
+{
+  double secs = steady0->t_us ? (double)(end->t_us - steady0->t_us) / 1e6 : 0;
+  uint64_t pkts = steady0->t_us ? end->pkts - steady0->pkts : 0;
+  double cpu_us = steady0->t_us ? ticks_us(end->cpu_ticks - steady0->cpu_ticks) : 0;
+  uint64_t rss = r->opt.gateway_pid ? proc_rss_kb(r->opt.gateway_pid) : 0;
+
+  printf("{\"summary\":true,\"mode\":\"%s\",\"requested\":%d,\"connected\":%d,\"receiving\":%d,"
+         "\"failed\":%d,\"signal_failed\":%d,\"pkts\":%" G_GUINT64_FORMAT
+         ",\"bytes\":%" G_GUINT64_FORMAT ",\"expected\":%" G_GUINT64_FORMAT
+         ",\"lost\":%" G_GUINT64_FORMAT ",\"loss_pct\":%.4f,\"rtcp\":%" G_GUINT64_FORMAT
+         ",\"verified\":%" G_GUINT64_FORMAT ",\"verify_failed\":%" G_GUINT64_FORMAT
+         ",\"verify_every\":%d,\"srtp_gcm\":%d,\"srtp_aes_cm\":%d,\"steady_s\":%.2f"
+         ",\"steady_pkts\":%" G_GUINT64_FORMAT ",\"steady_gw_cpu_us\":%.0f,\"gw_us_per_pkt\":%.3f"
+         ",\"gw_rss_kb_start\":%" G_GUINT64_FORMAT ",\"gw_rss_kb_end\":%" G_GUINT64_FORMAT "}\n",
+         r->opt.janus ? "janus" : "whep", r->opt.viewers, t->connected, t->receiving, t->failed,
+         g_atomic_int_get(&r->failed_signal), t->pkts, t->bytes, t->expected, t->lost,
+         t->expected ? 100.0 * (double)t->lost / (double)t->expected : 0.0, t->rtcp, t->verified,
+         t->verify_failed, r->media.verify_every, t->profiles[0], t->profiles[1], secs, pkts,
+         cpu_us, pkts ? cpu_us / (double)pkts : 0.0, rss0, rss);
+  fflush(stdout);
+}
+
+/* The media loop: epoll over every viewer socket, timers every 10 ms, a
+ * report every second; ends after the hold time or the hard bound. */
+static void
+media_loop(Run *r)
+{
+  struct epoll_event events[256];
+  struct epoll_event wake = {.events = EPOLLIN, .data.ptr = NULL};
+  Snapshot prev, now, steady0 = {0};
+  Totals t;
+  gint64 next_report, next_tick = 0, ramp_end = 0;
+  gint64 hard_end = r->t0 + (gint64)(r->opt.max_s * G_USEC_PER_SEC);
+  uint64_t rss0 = r->opt.gateway_pid ? proc_rss_kb(r->opt.gateway_pid) : 0;
+
+  epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->wake_fd, &wake);
+  totals(r, &t);
+  snapshot(r, &t, &prev);
+  next_report = r->t0 + G_USEC_PER_SEC;
+  for (;;) {
+    int n = epoll_wait(r->epfd, events, G_N_ELEMENTS(events), 5);
+    gint64 clock = g_get_monotonic_time();
+
+    for (int i = 0; i < n; i++) {
+      if (!events[i].data.ptr)
+        take_incoming(r);
+      else
+        receive(r, events[i].data.ptr);
+    }
+    if (clock >= next_tick) {
+      for (guint i = 0; i < r->viewers->len; i++)
+        hc_lg_viewer_tick(&r->media, r->viewers->pdata[i], clock);
+      next_tick = clock + 10000;
+    }
+    if (clock < next_report)
+      continue;
+    next_report += G_USEC_PER_SEC;
+    totals(r, &t);
+    snapshot(r, &t, &now);
+    report(r, &t, &prev, &now);
+    prev = now;
+    if (!ramp_end && g_atomic_int_get(&r->signal_done) && t.pending == 0) {
+      ramp_end = clock;
+      steady0 = now; /* the steady window starts when every viewer is in */
+    }
+    if ((ramp_end && clock >= ramp_end + (gint64)(r->opt.hold_s * G_USEC_PER_SEC)) ||
+        clock >= hard_end)
+      break;
+  }
+  g_atomic_int_set(&r->stop, 1);
+  totals(r, &t);
+  snapshot(r, &t, &now);
+  summary(r, &t, &steady0, &now, rss0);
+}
+
+static gboolean
+parse_options(int argc, char **argv, HcLgOptions *o)
+{
+  gboolean janus = FALSE;
+  GOptionEntry entries[] = {
+    {"url", 'u', 0, G_OPTION_ARG_STRING, &o->url, "WHEP URL, or Janus base URL with --janus",
+     "URL"},
+    {"janus", 0, 0, G_OPTION_ARG_NONE, &janus, "Speak Janus's streaming plugin API", NULL},
+    {"mount", 0, 0, G_OPTION_ARG_INT64, &o->janus_mount, "Janus mountpoint id (default 1)", "ID"},
+    {"token", 0, 0, G_OPTION_ARG_STRING, &o->token, "WHEP Bearer token", "JWT"},
+    {"viewers", 'n', 0, G_OPTION_ARG_INT, &o->viewers, "Viewers to open (default 10)", "N"},
+    {"rate", 'r', 0, G_OPTION_ARG_DOUBLE, &o->rate, "Viewers started per second (default 50)", "R"},
+    {"hold", 't', 0, G_OPTION_ARG_DOUBLE, &o->hold_s, "Seconds to hold all viewers (default 5)",
+     "S"},
+    {"max-time", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_s, "Hard bound on the run (default 120)", "S"},
+    {"verify-every", 'k', 0, G_OPTION_ARG_INT, &o->verify_every,
+     "Decrypt 1 packet in K (default: all up to 50 viewers, then 1 in 16)", "K"},
+    {"pid", 'p', 0, G_OPTION_ARG_INT, &o->gateway_pid, "Gateway process to measure", "PID"},
+    {"bind", 0, 0, G_OPTION_ARG_STRING, &o->bind_addr,
+     "Local IPv4 address of the viewers (default 127.0.0.1)", "ADDR"},
+    {NULL},
+  };
+  GOptionContext *ctx = g_option_context_new("- WebRTC load generator (WHEP or Janus)");
+  GError *err = NULL;
+  gboolean ok;
+
+  o->viewers = 10;
+  o->rate = 50;
+  o->hold_s = 5;
+  o->max_s = 120;
+  o->janus_mount = 1;
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  ok = g_option_context_parse(ctx, &argc, &argv, &err);
+  g_option_context_free(ctx);
+  if (!ok) {
+    g_printerr("hc-loadgen: %s\n", err->message);
+    g_error_free(err);
+    return FALSE;
+  }
+  o->janus = janus;
+  if (!o->url || o->viewers < 1 || o->viewers > MAX_VIEWERS || o->rate <= 0 || o->hold_s < 0 ||
+      o->max_s <= 0 || o->max_s > 3600 || o->verify_every < 0) {
+    g_printerr("hc-loadgen: need --url, 1 <= --viewers <= %d, --rate > 0, "
+               "0 < --max-time <= 3600\n",
+               MAX_VIEWERS);
+    return FALSE;
+  }
+  if (o->verify_every == 0)
+    o->verify_every = o->viewers <= 50 ? 1 : 16;
+  return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+  Run r = {0};
+  struct rlimit rl;
+  GThread *thread;
+  int rc = 1;
+
+  if (!parse_options(argc, argv, &r.opt))
+    return 2;
+  r.bind.sin_family = AF_INET;
+  if (inet_pton(AF_INET, r.opt.bind_addr ? r.opt.bind_addr : "127.0.0.1", &r.bind.sin_addr) != 1 ||
+      !hc_lg_addr_is_local((struct sockaddr *)&r.bind)) {
+    g_printerr("hc-loadgen: --bind needs an IPv4 address of this host\n");
+    return 2;
+  }
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (srtp_init() != srtp_err_status_ok)
+    return 1;
+  r.media.dtls = hc_lg_dtls_context_new();
+  r.media.verify_every = r.opt.verify_every;
+  RAND_bytes((unsigned char *)&r.media.tiebreaker, sizeof(r.media.tiebreaker));
+  r.signal = r.media.dtls ? hc_lg_signal_new(&r.opt, r.media.dtls) : NULL;
+  if (!r.signal)
+    goto out;
+  r.epfd = epoll_create1(EPOLL_CLOEXEC);
+  r.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  g_mutex_init(&r.lock);
+  r.incoming = g_ptr_array_new();
+  r.viewers = g_ptr_array_new();
+  r.t0 = g_get_monotonic_time();
+  thread = g_thread_new("signal", signal_thread, &r);
+  media_loop(&r);
+  g_thread_join(thread);
+  take_incoming(&r);
+  for (guint i = 0; i < r.viewers->len; i++) {
+    hc_lg_signal_leave(r.signal, r.viewers->pdata[i]);
+    hc_lg_viewer_free(r.viewers->pdata[i]);
+  }
+  g_ptr_array_free(r.viewers, TRUE);
+  g_ptr_array_free(r.incoming, TRUE);
+  close(r.epfd);
+  close(r.wake_fd);
+  rc = 0;
+out:
+  hc_lg_signal_free(r.signal);
+  hc_lg_dtls_context_free(r.media.dtls);
+  srtp_shutdown();
+  curl_global_cleanup();
+  g_free(r.opt.url);
+  g_free(r.opt.token);
+  g_free(r.opt.bind_addr);
+  return rc;
+}
