@@ -15,6 +15,7 @@
 #include "hc-build-config.h"
 #include "http/http.h"
 #include "media/stream.h"
+#include "webrtc/webrtc.h"
 
 enum { EXIT_CONFIG = 2 };
 
@@ -186,6 +187,10 @@ main(int argc, char **argv)
   web_root = auto_path(hc_config_string(cfg, "gateway", "web_root"), HC_SOURCE_ROOT "/web-client",
                        HC_WEB_INSTALL_DIR);
   hc_streams_init(hc_config_int(cfg, "gateway", "max_streams"));
+  if (!hc_webrtc_start(cfg, &err)) {
+    g_critical("%s", err->message);
+    goto stop_streams;
+  }
   {
     HcHttpConfig http = {
       .address = hc_config_string(cfg, "gateway", "http_address"),
@@ -208,6 +213,7 @@ main(int argc, char **argv)
   hc_http_stop();
 stop_streams:
   hc_streams_shutdown();
+  hc_webrtc_stop();
   g_info("stopped");
   goto out;
 

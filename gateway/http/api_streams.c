@@ -9,6 +9,7 @@
 #include "hc-build-config.h"
 #include "http.h"
 #include "media/stream.h"
+#include "whep.h"
 
 static json_t *
 track_json(const char *kind, const HcTrackInfo *t)
@@ -44,6 +45,7 @@ stream_json(HcStream *s)
                 "origin", info.origin, "state", hc_stream_state_name(info.state), "last_error",
                 info.last_error ? json_string(info.last_error) : json_null(), "uptime",
                 (json_int_t)info.uptime_s, "tracks", tracks, "hls", hls);
+  json_object_set_new(o, "viewers", json_integer(hc_whep_viewer_count(info.name)));
   g_free(hls);
   hc_stream_info_clear(&info);
   return o;
@@ -135,6 +137,16 @@ hc_api_streams(const HcHttpRequest *req, HcHttpResponse *resp)
       create(req, resp);
     else
       hc_http_set_error(resp, HC_EMETHOD, NULL, "use GET or POST on /api/v1/streams");
+    return;
+  }
+  if (g_str_has_suffix(tail, "/viewers") && strcmp(req->method, "GET") == 0) {
+    /* GET /api/v1/streams/NAME/viewers: WebRTC viewers (http/whep.c). */
+    char *name = g_strndup(tail + 1, strlen(tail) - 1 - strlen("/viewers"));
+    if (hc_streams_lookup(name))
+      hc_whep_viewers(name, resp);
+    else
+      hc_http_set_error(resp, HC_ENOTFOUND, "name", "no stream named %s", name);
+    g_free(name);
     return;
   }
   if (tail[0] != '/' || !hc_stream_name_valid(tail + 1)) {

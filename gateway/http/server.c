@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "http.h"
+#include "whep.h"
 
 #define CHUNK 16384
 
@@ -41,6 +42,7 @@ static const Route routes[] = {
   {"GET", "/healthz", TRUE, hc_api_healthz},
   {"GET", "/metrics", TRUE, hc_api_metrics},
   {NULL, "/api/v1/streams", FALSE, hc_api_streams},
+  {NULL, "/whep/", FALSE, hc_whep},
   {"GET", "/hls/", FALSE, hc_static_hls},
   {"GET", "/", FALSE, hc_static_web},
 };

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/plugins.h"
+#include "rtp-out.h"
 
 typedef struct {
   const HcPlugin *plugin;
@@ -39,6 +40,7 @@ struct HcStream {
   guint bus_watch;
   gboolean outputs_attached;
   GArray *outputs; /* of Output */
+  HcRtpOut *rtp_out; /* WebRTC packetiser and rings, NULL until attached */
 };
 
 static GHashTable *by_name; /* name -> HcStream*, owns the streams */
@@ -340,6 +342,7 @@ attach_outputs(gpointer data)
   if (s->outputs_attached || s->removed)
     return G_SOURCE_REMOVE;
   s->outputs_attached = TRUE;
+  s->rtp_out = hc_rtp_out_attach(&pads);
   for (guint i = 0; i < n; i++) {
     GError *err = NULL;
     Output o = {outs[i], outs[i]->output_attach(&pads, &err)};
@@ -431,6 +434,7 @@ stream_stop(HcStream *s, gboolean remove_files)
     o->plugin->output_detach(o->handle, remove_files);
   }
   g_array_set_size(s->outputs, 0);
+  g_clear_pointer(&s->rtp_out, hc_rtp_out_detach);
   stream_unref(s);
 }
 
@@ -598,6 +602,12 @@ GPtrArray *
 hc_streams_list(void)
 {
   return order;
+}
+
+HcRtpOut *
+hc_stream_rtp_out(HcStream *s)
+{
+  return s->rtp_out;
 }
 
 void

@@ -54,6 +54,9 @@ HcStream *hc_streams_lookup(const char *name);
 GPtrArray *hc_streams_list(void);
 
 void hc_stream_get_info(HcStream *s, HcStreamInfo *out);
+/* Main thread: the stream's WebRTC RTP output (borrowed; NULL until its
+ * tracks are known). Take a reference with hc_rtp_out_ref to keep it. */
+struct HcRtpOut *hc_stream_rtp_out(HcStream *s);
 void hc_stream_info_clear(HcStreamInfo *info);
 const char *hc_stream_state_name(HcStreamState state);
 

@@ -1,0 +1,239 @@
+/* WHEP (draft-ietf-wish-whep): a viewer POSTs its SDP offer to /whep/NAME
+ * and gets 201 with our answer and a Location to DELETE when leaving. The
+ * viewer is then handed to a fan-out worker. Also the viewers list of
+ * GET /api/v1/streams/NAME/viewers. Routed from server.c. */
+#define G_LOG_DOMAIN "hc-http"
+
+#include "whep.h"
+
+#include <arpa/inet.h>
+#include <libwebsockets.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "media/fanout.h"
+#include "media/stream.h"
+#include "webrtc/dtls.h"
+#include "webrtc/sdp.h"
+#include "webrtc/webrtc.h"
+
+static HcWhepAuthorize authorize;
+
+void
+hc_whep_set_authorize(HcWhepAuthorize fn)
+{
+  authorize = fn;
+}
+
+/* Host candidate addresses: the public one, the one this HTTP request came
+ * in on (what a client on the LAN reaches), and loopback. */
+static void
+candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN], const char *list[4])
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  guint n = 0;
+  int fd = lws_get_socket_fd(req->wsi);
+
+  if (hc_webrtc_public_ip()[0])
+    g_strlcpy(addrs[n++], hc_webrtc_public_ip(), INET_ADDRSTRLEN);
+  if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+    struct in_addr a = {0};
+    if (ss.ss_family == AF_INET)
+      a = ((struct sockaddr_in *)&ss)->sin_addr;
+    else if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
+      memcpy(&a, ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, 4);
+    if (a.s_addr != INADDR_ANY && a.s_addr != htonl(INADDR_LOOPBACK))
+      inet_ntop(AF_INET, &a, addrs[n++], INET_ADDRSTRLEN);
+  }
+  g_strlcpy(addrs[n++], "127.0.0.1", INET_ADDRSTRLEN);
+  for (guint i = 0; i < n; i++)
+    list[i] = addrs[i];
+  list[n] = NULL;
+}
+
+static gboolean
+check_auth(const HcHttpRequest *req, const char *stream, HcHttpResponse *resp)
+{
+  char *h;
+  const char *bearer = NULL;
+  int rc;
+
+  if (!authorize)
+    return TRUE;
+  h = hc_http_header(req, "authorization");
+  if (h && g_ascii_strncasecmp(h, "Bearer ", 7) == 0)
+    bearer = h + 7;
+  rc = authorize(stream, bearer);
+  if (rc != 0) {
+    hc_http_add_header(resp, "www-authenticate", "Bearer");
+    hc_http_set_error(resp, rc, NULL, "a valid Bearer token is required to watch %s", stream);
+  }
+  g_free(h);
+  return rc == 0;
+}
+
+static void
+offer(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
+{
+  HcStream *s = hc_streams_lookup(name);
+  HcRtpOut *out;
+  char *ctype, *answer, *loc, addrs[3][INET_ADDRSTRLEN];
+  const char *reason, *list[4];
+  gsize len;
+  const char *text = g_bytes_get_data(req->body, &len);
+  HcSdpOffer o;
+  HcViewer *v;
+  int rc;
+
+  if (!s) {
+    hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no stream named %s", name);
+    return;
+  }
+  if (!check_auth(req, name, resp))
+    return;
+  ctype = hc_http_header(req, "content-type");
+  if (!ctype || !g_str_has_prefix(ctype, "application/sdp")) {
+    hc_http_set_error(resp, HC_EUNSUPPORTED, "content-type",
+                      "the body must be an SDP offer with Content-Type: application/sdp");
+    g_free(ctype);
+    return;
+  }
+  g_free(ctype);
+  out = hc_stream_rtp_out(s);
+  if (!out) {
+    hc_http_add_header(resp, "retry-after", "2");
+    hc_http_set_error(resp, HC_EFULL, NULL, "stream %s has no media yet, try again", name);
+    return;
+  }
+  if (hc_viewers_count(NULL) >= hc_webrtc_max_viewers()) {
+    hc_http_add_header(resp, "retry-after", "10");
+    hc_http_set_error(resp, HC_EFULL, NULL, "the gateway serves its maximum of %u viewers",
+                      hc_webrtc_max_viewers());
+    return;
+  }
+  rc = hc_sdp_parse_offer(text ? text : "", text ? len : 0, out->video != NULL, out->audio != NULL,
+                          &o, &reason);
+  if (rc != 0) {
+    hc_http_set_error(resp, rc, "sdp", "%s", reason);
+    return;
+  }
+  v = hc_viewer_new(name, out, o.fingerprint, o.video >= 0 ? o.media[o.video].pt : -1,
+                    o.audio >= 0 ? o.media[o.audio].pt : -1);
+  hc_fanout_assign(v);
+  candidate_addresses(req, addrs, list);
+  {
+    HcSdpAnswerParams p = {v->ufrag, v->pwd, hc_dtls_fingerprint(), list,
+                           hc_fanout_port(v->worker), v->video.ssrc, v->audio.ssrc, v->id, name};
+    answer = hc_sdp_build_answer(&o, &p);
+  }
+  hc_fanout_add(v);
+  loc = g_strdup_printf("/whep/%s/%s", name, v->id);
+  g_info("viewer %s (stream %s): offer accepted, worker %u", v->id, name, v->worker);
+  hc_http_add_header(resp, "location", loc);
+  hc_http_add_header(resp, "accept-patch", "application/trickle-ice-sdpfrag");
+  hc_http_add_header(resp, "cache-control", "no-store");
+  hc_http_set_body(resp, 201, "application/sdp", answer, strlen(answer));
+  g_free(loc);
+  g_free(answer);
+}
+
+static void
+resource(const HcHttpRequest *req, HcHttpResponse *resp, const char *name, const char *id)
+{
+  int worker;
+
+  if (strcmp(req->method, "PATCH") == 0) {
+    /* ICE-lite: we learn the viewer's address from its checks, so trickled
+     * candidates are not needed; ICE restarts are not supported. */
+    if (hc_viewers_count(name) == 0) {
+      hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no viewer %s of stream %s", id, name);
+      return;
+    }
+    hc_http_set_body(resp, 204, "text/plain", "", 0);
+    return;
+  }
+  if (strcmp(req->method, "DELETE") != 0) {
+    hc_http_set_error(resp, HC_EMETHOD, NULL, "use DELETE or PATCH on a WHEP viewer resource");
+    return;
+  }
+  worker = hc_viewers_unregister(name, id);
+  if (worker < 0) {
+    hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no viewer %s of stream %s", id, name);
+    return;
+  }
+  hc_fanout_remove(worker, id);
+  hc_http_set_body(resp, 204, "text/plain", "", 0);
+}
+
+void
+hc_whep(const HcHttpRequest *req, HcHttpResponse *resp)
+{
+  char **parts = g_strsplit(req->tail, "/", 3);
+  guint n = g_strv_length(parts);
+
+  if (n == 1 && hc_stream_name_valid(parts[0])) {
+    if (strcmp(req->method, "POST") == 0)
+      offer(req, resp, parts[0]);
+    else
+      hc_http_set_error(resp, HC_EMETHOD, NULL, "use POST with an SDP offer on /whep/NAME");
+  } else if (n == 2 && hc_stream_name_valid(parts[0]) && strlen(parts[1]) == 32) {
+    resource(req, resp, parts[0], parts[1]);
+  } else {
+    hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no such resource");
+  }
+  g_strfreev(parts);
+}
+
+static void
+add_viewer_json(const HcViewer *v, gpointer data)
+{
+  json_t *arr = data;
+  char addr[INET_ADDRSTRLEN] = "";
+  const HcViewerTrack *tracks[] = {&v->video, &v->audio};
+  json_int_t packets = 0, bytes = 0, nacks = 0, plis = 0, rtx = 0, lost = 0, rtt = 0;
+  GDateTime *since = g_date_time_new_from_unix_utc(v->since_real_us / G_USEC_PER_SEC);
+  char *iso = g_date_time_format_iso8601(since);
+  char *remote;
+  HcViewerState st = g_atomic_int_get(&v->state);
+
+  if (v->has_remote)
+    inet_ntop(AF_INET, &v->remote.sin_addr, addr, sizeof addr);
+  remote = v->has_remote ? g_strdup_printf("%s:%u", addr, ntohs(v->remote.sin_port)) : NULL;
+  for (guint i = 0; i < 2; i++) {
+    packets += __atomic_load_n(&tracks[i]->packets, __ATOMIC_RELAXED);
+    bytes += __atomic_load_n(&tracks[i]->bytes, __ATOMIC_RELAXED);
+    nacks += __atomic_load_n(&tracks[i]->nacks, __ATOMIC_RELAXED);
+    plis += __atomic_load_n(&tracks[i]->keyframe_requests, __ATOMIC_RELAXED);
+    rtx += __atomic_load_n(&tracks[i]->retransmits, __ATOMIC_RELAXED);
+    lost += __atomic_load_n(&tracks[i]->lost, __ATOMIC_RELAXED);
+    rtt = MAX(rtt, (json_int_t)__atomic_load_n(&tracks[i]->rtt_ms, __ATOMIC_RELAXED));
+  }
+  json_array_append_new(
+    arr, json_pack("{s:s, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:s}", "id",
+                   v->id, "remote", remote ? json_string(remote) : json_null(), "state",
+                   hc_viewer_state_name(st), "srtp_profile",
+                   st == HC_VIEWER_CONNECTED ? hc_srtp_profile_name(v->profile) : "none",
+                   "packets_sent", packets, "bytes_sent", bytes, "nacks", nacks, "plis", plis,
+                   "retransmits", rtx, "lost", lost, "rtt_ms",
+                   rtt ? json_integer(rtt) : json_null(), "worker", (json_int_t)v->worker,
+                   "since", iso));
+  g_free(remote);
+  g_free(iso);
+  g_date_time_unref(since);
+}
+
+void
+hc_whep_viewers(const char *stream, HcHttpResponse *resp)
+{
+  json_t *arr = json_array();
+
+  hc_viewers_foreach(stream, add_viewer_json, arr);
+  hc_http_set_json(resp, 200, json_pack("{s:s, s:o}", "stream", stream, "viewers", arr));
+}
+
+guint
+hc_whep_viewer_count(const char *stream)
+{
+  return hc_viewers_count(stream);
+}

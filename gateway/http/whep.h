@@ -1,0 +1,24 @@
+/* WHEP playback signalling (POST an SDP offer to /whep/NAME, DELETE the
+ * viewer resource to leave) and the viewers API. Main thread only; routed
+ * from server.c and api_streams.c. */
+#ifndef HC_HTTP_WHEP_H
+#define HC_HTTP_WHEP_H
+
+#include <jansson.h>
+
+#include "http.h"
+
+/* Route /whep/: POST /whep/NAME, DELETE and PATCH /whep/NAME/VIEWER. */
+void hc_whep(const HcHttpRequest *req, HcHttpResponse *resp);
+/* GET /api/v1/streams/NAME/viewers for stream name (known to exist). */
+void hc_whep_viewers(const char *stream, HcHttpResponse *resp);
+/* WebRTC viewers of a stream, for the stream list. */
+guint hc_whep_viewer_count(const char *stream);
+
+/* Token check hook (set by the tokens module): 0 to allow, or a negative
+ * HC_E* code (HC_EUNAUTHORIZED, HC_EFORBIDDEN). bearer may be NULL when the
+ * request has no Authorization: Bearer header. NULL hook: open access. */
+typedef int (*HcWhepAuthorize)(const char *stream, const char *bearer);
+void hc_whep_set_authorize(HcWhepAuthorize fn);
+
+#endif

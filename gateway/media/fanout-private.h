@@ -1,0 +1,79 @@
+/* Internals shared by the fan-out worker files: fanout.c (thread, loop,
+ * queue, send path, timers) and fanout-recv.c (STUN, DTLS, RTCP from
+ * viewers). Nothing here is for other modules. */
+#ifndef HC_MEDIA_FANOUT_PRIVATE_H
+#define HC_MEDIA_FANOUT_PRIVATE_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "fanout.h"
+#include "webrtc/srtp.h"
+
+#define HC_BATCH 64
+#define HC_PKT_CAP (HC_RING_SLOT_SIZE + HC_SRTP_TRAILER + 32)
+#define HC_RECV_BATCH 32
+#define HC_RECV_CAP 2048
+
+typedef struct {
+  guint index;
+  GThread *thread;
+  int epfd, sock, evfd, timerfd;
+  guint16 port;
+  GMutex qlock;
+  GQueue queue; /* of Cmd*, from the main thread */
+  gint stop;    /* atomic */
+  gint load;    /* atomic: viewers owned */
+
+  /* Worker thread only from here on. */
+  GPtrArray *viewers;   /* HcViewer*, owned */
+  GHashTable *by_ufrag; /* our ufrag -> viewer */
+  GHashTable *by_addr;  /* remote ip:port packed in a pointer -> viewer */
+  GHashTable *by_id;    /* id -> viewer */
+  guint n;              /* packets in the send batch */
+  struct mmsghdr msgs[HC_BATCH];
+  struct iovec iov[HC_BATCH];
+  union {
+    char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    struct cmsghdr align;
+  } cmsg[HC_BATCH];
+  guint8 bufs[HC_BATCH][HC_PKT_CAP];
+  guint8 scratch[HC_RECV_CAP]; /* for STUN/DTLS answers and RTCP */
+  /* receive side */
+  struct mmsghdr rmsgs[HC_RECV_BATCH];
+  struct iovec riov[HC_RECV_BATCH];
+  struct sockaddr_in rfrom[HC_RECV_BATCH];
+  union {
+    char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    struct cmsghdr align;
+  } rcmsg[HC_RECV_BATCH];
+  guint8 rbufs[HC_RECV_BATCH][HC_RECV_CAP];
+} HcWorker;
+
+extern HcFanoutConfig hc_fanout_config;
+extern guint64 hc_fanout_drops; /* atomic */
+
+/* fanout.c */
+guint8 *hc_worker_slot(HcWorker *w);
+void hc_worker_commit(HcWorker *w, const HcViewer *v, gsize len);
+void hc_worker_flush(HcWorker *w);
+void hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to,
+                        const guint8 *data, gsize len);
+void hc_worker_drop(HcWorker *w, HcViewer *v, const char *why);
+void hc_worker_set_remote(HcWorker *w, HcViewer *v, const struct sockaddr_in *from,
+                          struct in_addr local);
+/* Rewrites, protects and queues ring packet idx of track t; FALSE if it is gone. */
+gboolean hc_worker_emit(HcWorker *w, HcViewer *v, HcViewerTrack *t, guint64 idx,
+                        gboolean retransmit);
+
+/* fanout-recv.c */
+void hc_worker_receive(HcWorker *w, const guint8 *buf, gsize len, const struct sockaddr_in *from,
+                       struct in_addr local);
+
+static inline gpointer
+hc_addr_key(const struct sockaddr_in *a)
+{
+  return GSIZE_TO_POINTER((gsize)a->sin_addr.s_addr << 16 | a->sin_port);
+}
+
+#endif

@@ -1,0 +1,561 @@
+/* Fan-out workers (see fanout.h): each thread owns a UDP socket, an epoll
+ * loop, an eventfd (ring has packets, or a command is queued) and a timer
+ * (timeouts, DTLS retransmits, sender reports). The send path reads rings,
+ * rewrites and protects per viewer into a batch that goes out by sendmmsg:
+ * no lock and no allocation per packet. */
+#define G_LOG_DOMAIN "hc-webrtc"
+
+#include "fanout-private.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "webrtc/rtp.h"
+
+#define TICK_MS 100
+
+typedef enum { CMD_ADD, CMD_REMOVE } CmdType;
+
+typedef struct {
+  CmdType type;
+  HcViewer *viewer; /* CMD_ADD */
+  char id[33];      /* CMD_REMOVE */
+} Cmd;
+
+HcFanoutConfig hc_fanout_config;
+guint64 hc_fanout_drops;
+static HcWorker **workers;
+static guint n_workers;
+
+static void
+relaxed_add64(guint64 *p, guint64 v)
+{
+  __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+
+guint8 *
+hc_worker_slot(HcWorker *w)
+{
+  if (w->n == HC_BATCH)
+    hc_worker_flush(w);
+  return w->bufs[w->n];
+}
+
+/* Prepares message i for v's address, from our address the viewer uses. */
+static void
+address_msg(HcWorker *w, guint i, const HcViewer *v, const struct sockaddr_in *to, gsize len)
+{
+  struct msghdr *h = &w->msgs[i].msg_hdr;
+
+  w->iov[i].iov_base = w->bufs[i];
+  w->iov[i].iov_len = len;
+  memset(h, 0, sizeof *h);
+  h->msg_name = (void *)to;
+  h->msg_namelen = sizeof *to;
+  h->msg_iov = &w->iov[i];
+  h->msg_iovlen = 1;
+  if (v->local.s_addr != INADDR_ANY) {
+    struct cmsghdr *c = &w->cmsg[i].align;
+    struct in_pktinfo pi = {.ipi_ifindex = 0, .ipi_spec_dst = v->local};
+
+    memset(&w->cmsg[i], 0, sizeof w->cmsg[i]);
+    h->msg_control = w->cmsg[i].buf;
+    h->msg_controllen = sizeof w->cmsg[i].buf;
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    memcpy(CMSG_DATA(c), &pi, sizeof pi);
+  }
+}
+
+void
+hc_worker_commit(HcWorker *w, const HcViewer *v, gsize len)
+{
+  address_msg(w, w->n, v, &v->remote, len);
+  w->n++;
+}
+
+void
+hc_worker_flush(HcWorker *w)
+{
+  guint sent = 0;
+
+  while (sent < w->n) {
+    int r = sendmmsg(w->sock, w->msgs + sent, w->n - sent, 0);
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      /* Socket buffer full or the peer is gone: drop this batch's rest. */
+      relaxed_add64(&hc_fanout_drops, w->n - sent);
+      break;
+    }
+    sent += (guint)r;
+  }
+  w->n = 0;
+}
+
+void
+hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to,
+                   const guint8 *data, gsize len)
+{
+  guint8 *slot = hc_worker_slot(w);
+
+  memcpy(slot, data, len);
+  address_msg(w, w->n, v, to, len);
+  w->n++;
+  hc_worker_flush(w);
+}
+
+gboolean
+hc_worker_emit(HcWorker *w, HcViewer *v, HcViewerTrack *t, guint64 idx, gboolean retransmit)
+{
+  guint8 *buf = hc_worker_slot(w);
+  gint64 time_us = 0;
+  gsize len = hc_ring_read(t->ring, idx, buf, NULL, &time_us);
+  int n;
+
+  if (len == 0)
+    return FALSE;
+  if (!retransmit) {
+    t->last_ts = hc_rtp_timestamp(buf);
+    t->last_time_us = time_us;
+  }
+  if (hc_rtp_rewrite(buf, len, (guint8)t->pt, (guint16)(t->seq_base + (guint16)(idx - t->first)),
+                     t->ts_offset, t->ssrc) != 0)
+    return FALSE;
+  n = (int)len;
+  if (hc_srtp_protect(v->srtp, buf, &n) != 0)
+    return FALSE;
+  hc_worker_commit(w, v, (gsize)n);
+  relaxed_add64(&t->packets, 1);
+  relaxed_add64(&t->bytes, (guint64)n);
+  return TRUE;
+}
+
+/* Sends what the ring has for one track of a connected viewer. */
+static void
+send_track(HcWorker *w, HcViewer *v, HcViewerTrack *t, gboolean video)
+{
+  HcRing *ring = t->ring;
+  guint64 head;
+
+  if (t->pt < 0 || !ring)
+    return;
+  head = hc_ring_head(ring);
+  if (!t->started || head - t->next > ring->size - ring->size / 8) {
+    /* Start (or restart after falling behind) on the latest keyframe. */
+    guint64 start = video ? hc_ring_start_index(ring) : head;
+    if (!t->started)
+      t->first = start;
+    else
+      g_info("viewer %s (stream %s): fell behind, skipping to the latest keyframe", v->id,
+             v->stream);
+    t->next = start;
+    t->started = TRUE;
+    if (video && start == head)
+      hc_rtp_out_request_keyframe(v->out);
+  }
+  for (; t->next < head; t->next++)
+    hc_worker_emit(w, v, t, t->next, FALSE);
+}
+
+static void
+send_media(HcWorker *w)
+{
+  for (guint i = 0; i < w->viewers->len; i++) {
+    HcViewer *v = w->viewers->pdata[i];
+
+    if (g_atomic_int_get(&v->state) != HC_VIEWER_CONNECTED)
+      continue;
+    send_track(w, v, &v->video, TRUE);
+    send_track(w, v, &v->audio, FALSE);
+  }
+  hc_worker_flush(w);
+}
+
+void
+hc_worker_set_remote(HcWorker *w, HcViewer *v, const struct sockaddr_in *from, struct in_addr local)
+{
+  if (v->has_remote)
+    g_hash_table_remove(w->by_addr, hc_addr_key(&v->remote));
+  v->remote = *from;
+  v->local = local;
+  v->has_remote = TRUE;
+  g_hash_table_insert(w->by_addr, hc_addr_key(from), v);
+}
+
+static void
+worker_add(HcWorker *w, HcViewer *v)
+{
+  g_ptr_array_add(w->viewers, v);
+  g_hash_table_insert(w->by_ufrag, v->ufrag, v);
+  g_hash_table_insert(w->by_id, v->id, v);
+  g_atomic_int_inc(&v->out->per_worker[w->index]);
+}
+
+/* Worker thread: forgets and frees v. */
+void
+hc_worker_drop(HcWorker *w, HcViewer *v, const char *why)
+{
+  g_info("viewer %s (stream %s): removed (%s)", v->id, v->stream, why);
+  if (v->dtls && g_atomic_int_get(&v->state) == HC_VIEWER_CONNECTED) {
+    guint8 *buf = w->scratch;
+    gsize n;
+    /* Tell the peer with a DTLS close_notify so it stops at once. */
+    hc_dtls_close(v->dtls);
+    while ((n = hc_dtls_next_out(v->dtls, buf, sizeof w->scratch)) > 0)
+      hc_worker_send_now(w, v, &v->remote, buf, n);
+  }
+  g_atomic_int_set(&v->state, HC_VIEWER_CLOSED);
+  if (v->has_remote)
+    g_hash_table_remove(w->by_addr, hc_addr_key(&v->remote));
+  g_hash_table_remove(w->by_ufrag, v->ufrag);
+  g_hash_table_remove(w->by_id, v->id);
+  g_ptr_array_remove_fast(w->viewers, v);
+  g_atomic_int_add(&v->out->per_worker[w->index], -1);
+  g_atomic_int_add(&w->load, -1);
+  hc_viewer_free(v);
+}
+
+static void
+run_commands(HcWorker *w)
+{
+  Cmd *c;
+
+  for (;;) {
+    g_mutex_lock(&w->qlock);
+    c = g_queue_pop_head(&w->queue);
+    g_mutex_unlock(&w->qlock);
+    if (!c)
+      break;
+    if (c->type == CMD_ADD) {
+      worker_add(w, c->viewer);
+    } else {
+      HcViewer *v = g_hash_table_lookup(w->by_id, c->id);
+      if (v)
+        hc_worker_drop(w, v, "deleted");
+    }
+    g_free(c);
+  }
+}
+
+static void
+send_sender_report(HcWorker *w, HcViewer *v, HcViewerTrack *t, gint64 now, guint64 ntp)
+{
+  guint8 *buf = w->scratch;
+  guint32 ts;
+  int n;
+
+  if (t->pt < 0 || !t->started || !t->last_time_us)
+    return;
+  /* The RTP time of now, from the last packet's media time. */
+  ts = t->last_ts + t->ts_offset + (guint32)((now - t->last_time_us) * (gint64)t->clock / 1000000);
+  n = (int)hc_rtcp_sender_report(buf, sizeof w->scratch - HC_SRTP_TRAILER, t->ssrc, ntp, ts,
+                                 (guint32)t->packets, (guint32)t->bytes);
+  if (n && hc_srtp_protect_rtcp(v->srtp, buf, &n) == 0)
+    hc_worker_send_now(w, v, &v->remote, buf, (gsize)n);
+}
+
+/* Every TICK_MS: timeouts, DTLS retransmits, sender reports. */
+static void
+tick(HcWorker *w)
+{
+  gint64 now = g_get_monotonic_time();
+  guint64 ntp = hc_ntp_now();
+  gint64 handshake = (gint64)hc_fanout_config.handshake_timeout_s * G_USEC_PER_SEC;
+  gint64 idle = (gint64)hc_fanout_config.idle_timeout_s * G_USEC_PER_SEC;
+
+  for (guint i = w->viewers->len; i > 0; i--) {
+    HcViewer *v = w->viewers->pdata[i - 1];
+    HcViewerState st = g_atomic_int_get(&v->state);
+
+    if (g_atomic_int_get(&v->out->closed)) {
+      hc_worker_drop(w, v, "the stream was removed");
+    } else if (st != HC_VIEWER_CONNECTED && now - v->created_us > handshake) {
+      hc_worker_drop(w, v, st == HC_VIEWER_ICE ? "no ICE in time" : "no DTLS in time");
+    } else if (st == HC_VIEWER_CONNECTED && now - v->last_heard_us > idle) {
+      hc_worker_drop(w, v, "silent: no STUN consent or RTCP");
+    } else if (st == HC_VIEWER_DTLS) {
+      gsize n;
+      hc_dtls_tick(v->dtls);
+      while ((n = hc_dtls_next_out(v->dtls, w->scratch, sizeof w->scratch)) > 0)
+        hc_worker_send_now(w, v, &v->remote, w->scratch, n);
+    } else if (st == HC_VIEWER_CONNECTED && now - v->last_sr_us >= G_USEC_PER_SEC) {
+      v->last_sr_us = now;
+      send_sender_report(w, v, &v->video, now, ntp);
+      send_sender_report(w, v, &v->audio, now, ntp);
+    }
+  }
+}
+
+static void
+receive_all(HcWorker *w)
+{
+  for (;;) {
+    int n;
+
+    for (guint i = 0; i < HC_RECV_BATCH; i++) {
+      struct msghdr *h = &w->rmsgs[i].msg_hdr;
+      w->riov[i].iov_base = w->rbufs[i];
+      w->riov[i].iov_len = HC_RECV_CAP;
+      memset(h, 0, sizeof *h);
+      h->msg_name = &w->rfrom[i];
+      h->msg_namelen = sizeof w->rfrom[i];
+      h->msg_iov = &w->riov[i];
+      h->msg_iovlen = 1;
+      h->msg_control = w->rcmsg[i].buf;
+      h->msg_controllen = sizeof w->rcmsg[i].buf;
+    }
+    n = recvmmsg(w->sock, w->rmsgs, HC_RECV_BATCH, MSG_DONTWAIT, NULL);
+    if (n <= 0)
+      return;
+    for (int i = 0; i < n; i++) {
+      struct msghdr *h = &w->rmsgs[i].msg_hdr;
+      struct in_addr local = {INADDR_ANY};
+
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+          struct in_pktinfo pi;
+          memcpy(&pi, CMSG_DATA(c), sizeof pi);
+          local = pi.ipi_addr;
+        }
+      if (h->msg_namelen == sizeof(struct sockaddr_in) && !(h->msg_flags & MSG_TRUNC))
+        hc_worker_receive(w, w->rbufs[i], w->rmsgs[i].msg_len, &w->rfrom[i], local);
+    }
+    hc_worker_flush(w);
+    if (n < HC_RECV_BATCH)
+      return;
+  }
+}
+
+static gpointer
+worker_main(gpointer data)
+{
+  HcWorker *w = data;
+  struct epoll_event ev[8];
+
+  while (!g_atomic_int_get(&w->stop)) {
+    int n = epoll_wait(w->epfd, ev, G_N_ELEMENTS(ev), 1000);
+
+    for (int i = 0; i < n; i++) {
+      guint64 count;
+
+      if (ev[i].data.fd == w->evfd) {
+        if (read(w->evfd, &count, sizeof count) < 0 && errno != EAGAIN)
+          g_warning("worker %u: eventfd: %s", w->index, g_strerror(errno));
+        run_commands(w);
+        send_media(w);
+      } else if (ev[i].data.fd == w->sock) {
+        receive_all(w);
+      } else if (ev[i].data.fd == w->timerfd) {
+        if (read(w->timerfd, &count, sizeof count) < 0 && errno != EAGAIN)
+          g_warning("worker %u: timerfd: %s", w->index, g_strerror(errno));
+        run_commands(w);
+        tick(w);
+        send_media(w);
+      }
+    }
+  }
+  return NULL;
+}
+
+static int
+watch(int epfd, int fd)
+{
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void
+worker_free(HcWorker *w)
+{
+  if (w->thread) {
+    guint64 one = 1;
+    g_atomic_int_set(&w->stop, 1);
+    if (write(w->evfd, &one, sizeof one) < 0)
+      g_warning("worker %u: cannot wake: %s", w->index, g_strerror(errno));
+    g_thread_join(w->thread);
+  }
+  run_commands(w);
+  while (w->viewers && w->viewers->len)
+    hc_worker_drop(w, w->viewers->pdata[0], "shutdown");
+  for (int *fd = &w->epfd; fd <= &w->timerfd; fd++)
+    if (*fd >= 0)
+      close(*fd);
+  if (w->viewers)
+    g_ptr_array_unref(w->viewers);
+  if (w->by_ufrag) {
+    g_hash_table_unref(w->by_ufrag);
+    g_hash_table_unref(w->by_addr);
+    g_hash_table_unref(w->by_id);
+  }
+  g_mutex_clear(&w->qlock);
+  g_free(w);
+}
+
+static HcWorker *
+worker_new(guint index, GError **error)
+{
+  HcWorker *w = g_new0(HcWorker, 1);
+  struct sockaddr_in addr = {.sin_family = AF_INET};
+  socklen_t alen = sizeof addr;
+  struct itimerspec its = {{0, TICK_MS * 1000000L}, {0, TICK_MS * 1000000L}};
+  int one = 1, bufsize = 4 << 20;
+  char name[16];
+
+  w->index = index;
+  w->epfd = w->sock = w->evfd = w->timerfd = -1;
+  g_mutex_init(&w->qlock);
+  g_queue_init(&w->queue);
+  w->viewers = g_ptr_array_new();
+  w->by_ufrag = g_hash_table_new(g_str_hash, g_str_equal);
+  w->by_addr = g_hash_table_new(g_direct_hash, g_direct_equal);
+  w->by_id = g_hash_table_new(g_str_hash, g_str_equal);
+  if (inet_pton(AF_INET, hc_fanout_config.udp_address, &addr.sin_addr) != 1) {
+    g_set_error(error, HC_ERROR, HC_ECONFIG, "[webrtc] udp_address: expected an IPv4 address, got '%s'",
+                hc_fanout_config.udp_address);
+    goto fail;
+  }
+  addr.sin_port = htons(hc_fanout_config.udp_port ? hc_fanout_config.udp_port + index : 0);
+  w->sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (w->sock < 0 || setsockopt(w->sock, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0 ||
+      bind(w->sock, (struct sockaddr *)&addr, sizeof addr) < 0 ||
+      getsockname(w->sock, (struct sockaddr *)&addr, &alen) < 0) {
+    g_set_error(error, HC_ERROR, HC_EINTERNAL, "WebRTC worker %u: cannot bind UDP %s:%u: %s", index,
+                hc_fanout_config.udp_address, ntohs(addr.sin_port), g_strerror(errno));
+    goto fail;
+  }
+  setsockopt(w->sock, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
+  setsockopt(w->sock, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
+  w->port = ntohs(addr.sin_port);
+  w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  w->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  w->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (w->evfd < 0 || w->timerfd < 0 || w->epfd < 0 || timerfd_settime(w->timerfd, 0, &its, NULL) ||
+      watch(w->epfd, w->sock) || watch(w->epfd, w->evfd) || watch(w->epfd, w->timerfd)) {
+    g_set_error(error, HC_ERROR, HC_EINTERNAL, "WebRTC worker %u: %s", index, g_strerror(errno));
+    goto fail;
+  }
+  g_snprintf(name, sizeof name, "hc-fanout-%u", index);
+  w->thread = g_thread_new(name, worker_main, w);
+  return w;
+fail:
+  worker_free(w);
+  return NULL;
+}
+
+gboolean
+hc_fanout_start(const HcFanoutConfig *cfg, GError **error)
+{
+  guint n = cfg->workers ? cfg->workers : g_get_num_processors();
+
+  hc_fanout_config = *cfg;
+  n = CLAMP(n, 1, HC_FANOUT_MAX_WORKERS);
+  workers = g_new0(HcWorker *, n);
+  for (guint i = 0; i < n; i++) {
+    workers[i] = worker_new(i, error);
+    if (!workers[i]) {
+      n_workers = i;
+      hc_fanout_stop();
+      return FALSE;
+    }
+    n_workers = i + 1;
+  }
+  g_info("WebRTC: %u fan-out workers on UDP %s ports %u..%u", n, cfg->udp_address,
+         workers[0]->port, workers[n - 1]->port);
+  return TRUE;
+}
+
+void
+hc_fanout_stop(void)
+{
+  for (guint i = 0; i < n_workers; i++)
+    g_atomic_int_set(&workers[i]->stop, 1);
+  for (guint i = 0; i < n_workers; i++)
+    worker_free(workers[i]);
+  g_clear_pointer(&workers, g_free);
+  n_workers = 0;
+}
+
+guint
+hc_fanout_workers(void)
+{
+  return n_workers;
+}
+
+guint16
+hc_fanout_port(guint worker)
+{
+  return worker < n_workers ? workers[worker]->port : 0;
+}
+
+void
+hc_fanout_assign(HcViewer *v)
+{
+  guint best = 0;
+
+  for (guint i = 1; i < n_workers; i++)
+    if (g_atomic_int_get(&workers[i]->load) < g_atomic_int_get(&workers[best]->load))
+      best = i;
+  v->worker = best;
+  g_atomic_int_inc(&workers[best]->load);
+}
+
+static void
+push(HcWorker *w, Cmd *c)
+{
+  guint64 one = 1;
+
+  g_mutex_lock(&w->qlock);
+  g_queue_push_tail(&w->queue, c);
+  g_mutex_unlock(&w->qlock);
+  if (write(w->evfd, &one, sizeof one) < 0)
+    g_warning("worker %u: cannot wake: %s", w->index, g_strerror(errno));
+}
+
+void
+hc_fanout_add(HcViewer *v)
+{
+  Cmd *c = g_new0(Cmd, 1);
+
+  c->type = CMD_ADD;
+  c->viewer = v;
+  push(workers[v->worker], c);
+}
+
+void
+hc_fanout_remove(int worker, const char *id)
+{
+  Cmd *c;
+
+  if (worker < 0 || (guint)worker >= n_workers)
+    return;
+  c = g_new0(Cmd, 1);
+  c->type = CMD_REMOVE;
+  g_strlcpy(c->id, id, sizeof c->id);
+  push(workers[worker], c);
+}
+
+void
+hc_fanout_wake(const gint *per_worker)
+{
+  guint64 one = 1;
+
+  for (guint i = 0; i < n_workers; i++)
+    if (g_atomic_int_get(&per_worker[i]) > 0)
+      if (write(workers[i]->evfd, &one, sizeof one) < 0 && errno != EAGAIN)
+        g_warning("worker %u: cannot wake: %s", i, g_strerror(errno));
+}
+
+guint64
+hc_fanout_dropped(void)
+{
+  return __atomic_load_n(&hc_fanout_drops, __ATOMIC_RELAXED);
+}

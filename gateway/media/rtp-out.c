@@ -1,0 +1,157 @@
+/* Packetise once per stream: appsink callbacks (GStreamer streaming threads)
+ * copy each RTP packet into the track's ring and wake the fan-out workers
+ * that have viewers of the stream. Called from media/stream.c. */
+#define G_LOG_DOMAIN "hc-media"
+
+#include "rtp-out.h"
+
+#include <gst/app/gstappsink.h>
+
+#include "fanout.h"
+
+#define VIDEO_RING_SLOTS 4096
+#define AUDIO_RING_SLOTS 512
+
+#define VIDEO_BRANCH                                                                               \
+  "queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 leaky=downstream ! "         \
+  "rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt=96 ! "                    \
+  "appsink name=rtpsink sync=false async=false enable-last-sample=false max-buffers=256 drop=true"
+#define AUDIO_BRANCH                                                                               \
+  "queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 leaky=downstream ! "         \
+  "rtpopuspay mtu=1200 pt=111 ! "                                                                  \
+  "appsink name=rtpsink sync=false async=false enable-last-sample=false max-buffers=256 drop=true"
+
+static GstFlowReturn
+on_sample(GstAppSink *sink, gpointer data)
+{
+  HcRing *ring = data;
+  HcRtpOut *out = g_object_get_data(G_OBJECT(sink), "hc-rtp-out");
+  GstSample *sample = gst_app_sink_pull_sample(sink);
+  GstBuffer *buf;
+  GstMapInfo map;
+  gint64 t = g_get_monotonic_time();
+  GstClockTime base;
+
+  if (!sample)
+    return GST_FLOW_EOS;
+  buf = gst_sample_get_buffer(sample);
+  base = gst_element_get_base_time(GST_ELEMENT(sink));
+  if (GST_BUFFER_PTS_IS_VALID(buf) && GST_CLOCK_TIME_IS_VALID(base))
+    t = (gint64)((base + GST_BUFFER_PTS(buf)) / 1000);
+  if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
+    if (hc_ring_push(ring, map.data, map.size, t) == 0)
+      hc_fanout_wake(out->per_worker);
+    gst_buffer_unmap(buf, &map);
+  }
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+/* Links a packetiser branch to a new tee pad; returns its appsink (referenced). */
+static GstElement *
+branch(HcRtpOut *out, GstBin *pipeline, GstElement *tee, const char *desc, HcRing *ring)
+{
+  GError *err = NULL;
+  GstElement *bin = gst_parse_bin_from_description(desc, TRUE, &err);
+  GstAppSinkCallbacks cb = {.new_sample = on_sample};
+  GstElement *sink;
+  GstPad *src, *sinkpad;
+
+  if (!bin) {
+    g_warning("stream %s: cannot build the RTP branch: %s", out->name, err->message);
+    g_error_free(err);
+    return NULL;
+  }
+  sink = gst_bin_get_by_name(GST_BIN(bin), "rtpsink");
+  g_object_set_data(G_OBJECT(sink), "hc-rtp-out", out);
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, ring, NULL);
+  gst_bin_add(pipeline, bin);
+  src = gst_element_request_pad_simple(tee, "src_%u");
+  sinkpad = gst_element_get_static_pad(bin, "sink");
+  if (gst_pad_link(src, sinkpad) != GST_PAD_LINK_OK)
+    g_warning("stream %s: cannot link the RTP branch", out->name);
+  gst_object_unref(sinkpad);
+  gst_object_unref(src);
+  gst_element_sync_state_with_parent(bin);
+  return sink;
+}
+
+HcRtpOut *
+hc_rtp_out_attach(const HcStreamPads *pads)
+{
+  HcRtpOut *out;
+
+  if (!pads->video_tee && !pads->opus_tee)
+    return NULL;
+  out = g_atomic_rc_box_new0(HcRtpOut);
+  out->name = g_strdup(pads->name);
+  if (pads->video_tee) {
+    out->video = hc_ring_new(VIDEO_RING_SLOTS, TRUE);
+    out->video_sink = branch(out, pads->pipeline, pads->video_tee, VIDEO_BRANCH, out->video);
+  }
+  if (pads->opus_tee) {
+    out->audio = hc_ring_new(AUDIO_RING_SLOTS, FALSE);
+    out->audio_sink = branch(out, pads->pipeline, pads->opus_tee, AUDIO_BRANCH, out->audio);
+  }
+  g_debug("stream %s: RTP output attached", out->name);
+  return out;
+}
+
+void
+hc_rtp_out_detach(HcRtpOut *out)
+{
+  if (!out)
+    return;
+  g_atomic_int_set(&out->closed, 1);
+  /* Wake every worker with viewers so they notice the stream is gone. */
+  hc_fanout_wake(out->per_worker);
+  hc_rtp_out_unref(out);
+}
+
+HcRtpOut *
+hc_rtp_out_ref(HcRtpOut *out)
+{
+  return g_atomic_rc_box_acquire(out);
+}
+
+static void
+rtp_out_clear(gpointer p)
+{
+  HcRtpOut *out = p;
+
+  if (out->video_sink)
+    gst_object_unref(out->video_sink);
+  if (out->audio_sink)
+    gst_object_unref(out->audio_sink);
+  hc_ring_free(out->video);
+  hc_ring_free(out->audio);
+  g_free(out->name);
+}
+
+void
+hc_rtp_out_unref(HcRtpOut *out)
+{
+  g_atomic_rc_box_release_full(out, rtp_out_clear);
+}
+
+gboolean
+hc_rtp_out_request_keyframe(HcRtpOut *out)
+{
+  gint64 now = g_get_monotonic_time();
+  gint64 last = __atomic_load_n(&out->last_key_request_us, __ATOMIC_RELAXED);
+  GstStructure *st;
+
+  if (!out->video_sink || g_atomic_int_get(&out->closed) || (last && now - last < G_USEC_PER_SEC))
+    return FALSE;
+  if (!__atomic_compare_exchange_n(&out->last_key_request_us, &last, now, FALSE, __ATOMIC_RELAXED,
+                                   __ATOMIC_RELAXED))
+    return FALSE;
+  /* The GstForceKeyUnit upstream event of gst-plugins-base's video library;
+   * the tee and parser pass it on to an encoder that honours it. */
+  st = gst_structure_new("GstForceKeyUnit", "running-time", GST_TYPE_CLOCK_TIME,
+                         GST_CLOCK_TIME_NONE, "all-headers", G_TYPE_BOOLEAN, TRUE, "count",
+                         G_TYPE_UINT, 0, NULL);
+  gst_element_send_event(out->video_sink, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, st));
+  g_debug("stream %s: keyframe requested", out->name);
+  return TRUE;
+}

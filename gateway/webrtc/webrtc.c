@@ -1,0 +1,87 @@
+/* [webrtc] configuration and the start/stop of the WebRTC stack (see
+ * webrtc.h). main.c calls hc_webrtc_start after the streams registry. */
+#define G_LOG_DOMAIN "hc-webrtc"
+
+#include "webrtc.h"
+
+#include "core/error.h"
+#include "dtls.h"
+#include "media/fanout.h"
+#include "srtp.h"
+
+const HcConfigKey hc_webrtc_keys[] = {
+  {"workers", HC_CFG_INT, "0", 0, 64, NULL,
+   "Fan-out worker threads, each with its own UDP port; 0: one per CPU core."},
+  {"udp_address", HC_CFG_STRING, "0.0.0.0", 7, 15, NULL,
+   "IPv4 address the WebRTC UDP sockets bind to."},
+  {"udp_port", HC_CFG_INT, "0", 0, 65535, NULL,
+   "UDP port of worker 0 (worker N uses udp_port+N); 0: any free ports, see the log."},
+  {"public_ip", HC_CFG_STRING, "", 0, 15, NULL,
+   "Public IPv4 address of a 1:1 NAT, offered as an extra ICE candidate; empty: none."},
+  {"handshake_timeout", HC_CFG_INT, "10", 1, 120, NULL,
+   "Seconds a viewer has to complete ICE and DTLS before it is removed."},
+  {"idle_timeout", HC_CFG_INT, "30", 5, 3600, NULL,
+   "Seconds without STUN consent or RTCP after which a viewer is removed."},
+  {"max_viewers", HC_CFG_INT, "10000", 1, 1000000, NULL,
+   "Most WebRTC viewers at once over all streams; more get 503."},
+  {"nack_per_second", HC_CFG_INT, "100", 0, 10000, NULL,
+   "Most retransmissions answered per viewer per second (NACK)."},
+  {NULL},
+};
+
+static char *public_ip;
+static guint max_viewers;
+static gboolean started;
+
+gboolean
+hc_webrtc_start(HcConfig *cfg, GError **error)
+{
+  HcFanoutConfig fc = {
+    .workers = (guint)hc_config_int(cfg, "webrtc", "workers"),
+    .udp_address = hc_config_string(cfg, "webrtc", "udp_address"),
+    .udp_port = (guint16)hc_config_int(cfg, "webrtc", "udp_port"),
+    .handshake_timeout_s = (guint)hc_config_int(cfg, "webrtc", "handshake_timeout"),
+    .idle_timeout_s = (guint)hc_config_int(cfg, "webrtc", "idle_timeout"),
+    .nack_per_second = (guint)hc_config_int(cfg, "webrtc", "nack_per_second"),
+  };
+
+  public_ip = g_strdup(hc_config_string(cfg, "webrtc", "public_ip"));
+  max_viewers = (guint)hc_config_int(cfg, "webrtc", "max_viewers");
+  if (!hc_srtp_init(error))
+    return FALSE;
+  if (!hc_dtls_init(error)) {
+    hc_srtp_shutdown();
+    return FALSE;
+  }
+  if (!hc_fanout_start(&fc, error)) {
+    hc_dtls_shutdown();
+    hc_srtp_shutdown();
+    return FALSE;
+  }
+  started = TRUE;
+  return TRUE;
+}
+
+void
+hc_webrtc_stop(void)
+{
+  if (!started)
+    return;
+  hc_fanout_stop();
+  hc_dtls_shutdown();
+  hc_srtp_shutdown();
+  g_clear_pointer(&public_ip, g_free);
+  started = FALSE;
+}
+
+const char *
+hc_webrtc_public_ip(void)
+{
+  return public_ip ? public_ip : "";
+}
+
+guint
+hc_webrtc_max_viewers(void)
+{
+  return max_viewers;
+}

@@ -1,0 +1,20 @@
+/* The WebRTC playback subsystem as the rest of the daemon sees it: the
+ * [webrtc] configuration keys and start/stop (DTLS certificate, libsrtp,
+ * fan-out workers). Main thread only. */
+#ifndef HC_WEBRTC_H
+#define HC_WEBRTC_H
+
+#include "core/config.h"
+
+extern const HcConfigKey hc_webrtc_keys[];
+
+/* Starts WebRTC from the validated [webrtc] group. HC_EINTERNAL/HC_ECONFIG. */
+gboolean hc_webrtc_start(HcConfig *cfg, GError **error);
+/* Stops the workers (every viewer is dropped) and frees the certificate. */
+void hc_webrtc_stop(void);
+
+/* [webrtc] values kept for http/whep.c; valid between start and stop. */
+const char *hc_webrtc_public_ip(void);
+guint hc_webrtc_max_viewers(void);
+
+#endif

@@ -1,0 +1,182 @@
+"""WHEP playback with real, independent WebRTC peers (aiortc): the viewer
+completes ICE (hallcast is ICE-lite) and DTLS, decodes video and audio; the
+viewers API reports it; DELETE and the timeouts free it; bad offers get 400."""
+import asyncio
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import pathlib
+
+import pytest
+
+from conftest import wait_for
+from whep_aiortc import Viewer
+
+HERE = pathlib.Path(__file__).resolve().parent
+SMALL = "test://?width=320&height=240&bitrate=300"
+log = logging.getLogger("test_whep")
+
+
+def viewers(gw, name="demo"):
+    status, body = gw.json("GET", f"/api/v1/streams/{name}/viewers")
+    assert status == 200, body
+    return body["viewers"]
+
+
+def test_aiortc_decodes_demo(gateway_factory):
+    gw = gateway_factory(streams={"demo": "test://?width=640&height=360&bitrate=800"})
+    info = gw.wait_live("demo")
+    video = next(t for t in info["tracks"] if t["kind"] == "video")
+
+    async def run():
+        v = Viewer(gw.base, "demo", want_video=60, want_audio=25)
+        assert await v.connect() == 201, v.answer
+        try:
+            assert await v.wait(30), f"decoded {v.video_frames} video, {v.audio_frames} audio frames"
+            return v
+        finally:
+            await v.close()
+
+    v = asyncio.run(run())
+    assert v.video_frames >= 60 and v.audio_frames >= 25
+    assert v.size == (video["width"], video["height"])
+    log.warning("aiortc: first decoded frame %.0f ms after the offer", v.first_frame_s * 1000)
+    print(f"time to first decoded frame: {v.first_frame_s * 1000:.0f} ms")
+
+
+def test_answer_is_ice_lite_passive_with_offered_payload_types(gateway_factory):
+    gw = gateway_factory(streams={"demo": SMALL})
+    gw.wait_live("demo")
+
+    async def run():
+        v = Viewer(gw.base, "demo")
+        assert await v.connect() == 201, v.answer
+        await v.close()
+        return v
+
+    v = asyncio.run(run())
+    offer = v.pc.localDescription.sdp
+    a = v.answer
+    assert "a=ice-lite" in a and "a=setup:passive" in a and "a=group:BUNDLE 0 1" in a
+    assert "a=fingerprint:sha-256 " in a and "typ host" in a
+    # The H.264 payload type is one the offer gave H.264 with packetization-mode=1.
+    h264 = [l.split()[0].split(":")[1] for l in a.splitlines() if "H264/90000" in l]
+    assert h264 and f"a=rtpmap:{h264[0]} H264/90000" in offer
+    assert f"a=fmtp:{h264[0]} " in a and "packetization-mode=1" in a
+    assert "opus/48000/2" in a
+    assert v.location.startswith("/whep/demo/")
+
+
+def test_viewers_api_delete_frees_the_viewer(gateway_factory):
+    gw = gateway_factory(streams={"demo": SMALL})
+    gw.wait_live("demo")
+
+    async def run():
+        v = Viewer(gw.base, "demo", want_video=10, want_audio=5)
+        assert await v.connect() == 201, v.answer
+        assert await v.wait(20)
+        listed = await asyncio.get_running_loop().run_in_executor(None, viewers, gw)
+        status = await v.delete()
+        again = await v.delete()
+        await v.close()
+        return v, listed, status, again
+
+    v, listed, status, again = asyncio.run(run())
+    assert len(listed) == 1
+    me = listed[0]
+    assert v.location.endswith("/" + me["id"])
+    assert me["state"] == "connected"
+    assert me["srtp_profile"] == "AES128_CM_SHA1_80"  # the only one aiortc offers
+    assert me["packets_sent"] > 10 and me["bytes_sent"] > 1000
+    assert me["remote"].count(":") == 1
+    assert status == 204 and again == 404
+    wait_for(lambda: viewers(gw) == [], 10, what="no viewers after DELETE")
+    assert gw.stream("demo")["viewers"] == 0
+    assert "removed (deleted)" in gw.log()
+
+
+def offer_text():
+    async def run():
+        from aiortc import RTCPeerConnection
+        pc = RTCPeerConnection()
+        pc.addTransceiver("video", direction="recvonly")
+        pc.addTransceiver("audio", direction="recvonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        sdp = pc.localDescription.sdp
+        await pc.close()
+        return sdp
+    return asyncio.run(run())
+
+
+def drop_lines(sdp, pred):
+    return "\r\n".join(l for l in sdp.splitlines() if not pred(l)) + "\r\n"
+
+
+def test_bad_offers_get_400_and_unknown_stream_404(gateway_factory):
+    gw = gateway_factory(streams={"demo": SMALL})
+    gw.wait_live("demo")
+    good = offer_text()
+    h = {"Content-Type": "application/sdp"}
+
+    def post(body, name="demo", headers=h):
+        status, _, data = gw.request("POST", f"/whep/{name}", body, headers)
+        return status, (json.loads(data)["error"] if status >= 400 else data.decode())
+
+    status, err = post(good, name="nosuch")
+    assert status == 404 and err["code"] == "not_found"
+    cases = {
+        "not SDP": ("hello", "not valid SDP"),
+        "no bundle": (drop_lines(good, lambda l: l.startswith("a=group:")), "no bundle"),
+        "no fingerprint": (drop_lines(good, lambda l: l.startswith("a=fingerprint")),
+                           "no DTLS fingerprint"),
+        "no h264": (drop_lines(good, lambda l: "H264" in l or "apt=99" in l or "apt=101" in l
+                               or l.startswith("a=fmtp:99") or l.startswith("a=fmtp:101")),
+                    "no H.264"),
+        "no opus": (drop_lines(good, lambda l: "opus" in l), "no Opus"),
+    }
+    for what, (body, reason) in cases.items():
+        status, err = post(body)
+        assert status == 400, (what, status, err)
+        assert reason in err["message"], (what, err)
+        assert err["field"] == "sdp"
+    status, err = post(good, headers={"Content-Type": "text/plain"})
+    assert status == 400 and err["field"] == "content-type"
+    assert viewers(gw) == []
+    # Still serving after all that.
+    assert post(good)[0] == 201
+
+
+def test_cors_preflight_exposes_location(gateway_factory):
+    gw = gateway_factory(streams={"demo": SMALL})
+    status, headers, _ = gw.request("OPTIONS", "/whep/demo", headers={
+        "Origin": "http://school.example", "Access-Control-Request-Method": "POST"})
+    assert status == 204
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+    assert "Location" in headers["Access-Control-Expose-Headers"]
+
+
+def test_viewer_without_ice_or_gone_silent_is_reaped(gateway_factory):
+    gw = gateway_factory(streams={"demo": SMALL},
+                         extra="[webrtc]\nhandshake_timeout=2\nidle_timeout=5\n")
+    gw.wait_live("demo")
+    # 1: an offer whose peer never does ICE.
+    status, _, _ = gw.request("POST", "/whep/demo", offer_text(),
+                              {"Content-Type": "application/sdp"})
+    assert status == 201
+    assert len(viewers(gw)) == 1
+    wait_for(lambda: viewers(gw) == [], 15, what="viewer without ICE reaped")
+    assert "no ICE in time" in gw.log()
+    # 2: a connected viewer killed without DELETE (no DTLS close either).
+    child = subprocess.Popen([sys.executable, str(HERE / "whep_aiortc.py"), gw.base, "demo"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "decoding", gw.log()[-3000:]
+        assert [v["state"] for v in viewers(gw)] == ["connected"]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    wait_for(lambda: viewers(gw) == [], 20, what="silent viewer reaped")
+    assert "silent: no STUN consent or RTCP" in gw.log()
