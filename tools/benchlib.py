@@ -1,0 +1,175 @@
+"""Shared pieces of hallcast's benchmark scripts (tools/bench-*): run inside a
+private network namespace, describe the machine, start hallcast with a
+generated config, pin processes to CPUs, read /proc, and replace a marked
+section of docs/BENCHMARKS.md. Benchmarks are not tests: nothing here asserts."""
+import datetime
+import json
+import os
+import pathlib
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+
+
+def reexec_in_netns():
+    """Re-runs this script under tools/netns-run unless already inside (or
+    HC_BENCH_NO_NETNS=1). The namespace has loopback and 198.18.0.1 only."""
+    if os.environ.get("HC_IN_NETNS") == "1" or os.environ.get("HC_BENCH_NO_NETNS") == "1":
+        return
+    os.execv(str(ROOT / "tools" / "netns-run"),
+             [str(ROOT / "tools" / "netns-run"), "/usr/bin/python3", *sys.argv])
+
+
+def build_dir():
+    return pathlib.Path(os.environ.get("HC_BUILD_DIR", ROOT / "build"))
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpus():
+    """(gateway CPU, load-generator CPU): the last two CPUs we may use."""
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) >= 2:
+        return allowed[-2], allowed[-1]
+    return allowed[0], allowed[0]
+
+
+def taskset(cpu):
+    return ["taskset", "-c", str(cpu)]
+
+
+def machine():
+    """A one-paragraph description of the machine and its state right now."""
+    model = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()
+    mem = "?"
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) // 1024 // 1024} GiB"
+    except OSError:
+        pass
+    return (f"{datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs ({model}), "
+            f"{mem}, Linux {platform.release()}, load average {load[0]:.2f} {load[1]:.2f} "
+            f"{load[2]:.2f} at start (shared with other work: absolute figures are noisy)")
+
+
+def proc_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick
+
+
+def proc_rss_kb(pid):
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+class Hallcast:
+    """hallcast on 127.0.0.1 with a generated config (streams: name -> URL)."""
+
+    def __init__(self, workdir, streams=None, extra="", cpu=None, log_level="warning"):
+        self.dir = pathlib.Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.data_dir = self.dir / "var"
+        text = (f"[gateway]\nhttp_address=127.0.0.1\nhttp_port={self.port}\n"
+                f"data_dir={self.data_dir}\nlog_level={log_level}\n")
+        for name, url in (streams or {}).items():
+            text += f"\n[stream {name}]\nurl={url}\n"
+        (self.dir / "hallcast.conf").write_text(text + "\n" + extra)
+        self.cpu = cpu
+        self.proc = None
+
+    @property
+    def base(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=20):
+        cmd = [str(build_dir() / "gateway" / "hallcast"), "--config",
+               str(self.dir / "hallcast.conf")]
+        if self.cpu is not None:
+            cmd = taskset(self.cpu) + cmd
+        self.log = open(self.dir / "hallcast.log", "ab")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.dir)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hallcast exited {self.proc.returncode}, see {self.dir}")
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("hallcast did not start")
+
+    def get_json(self, path):
+        with urllib.request.urlopen(self.base + path, timeout=5) as r:
+            return json.loads(r.read())
+
+    def wait_live(self, name, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.get_json(f"/api/v1/streams/{name}")["state"] == "live":
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"stream {name} not live")
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+
+
+def replace_section(name, text, doc=DOC):
+    """Puts text between <!-- NAME:begin --> and <!-- NAME:end --> in the
+    benchmarks document, appending the markers when they are missing."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    body = doc.read_text() if doc.exists() else "# hallcast benchmarks\n"
+    block = f"{begin}\n{text.rstrip()}\n{end}"
+    if begin in body and end in body:
+        head, rest = body.split(begin, 1)
+        body = head + block + rest.split(end, 1)[1]
+    else:
+        body = body.rstrip() + "\n\n" + block + "\n"
+    doc.write_text(body)
+
+
+def median(values):
+    v = sorted(values)
+    if not v:
+        return float("nan")
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
