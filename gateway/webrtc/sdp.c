@@ -204,6 +204,18 @@ hc_sdp_parse_offer(const char *text, gsize len, gboolean has_video, gboolean has
     *reason = "no video or audio m-line the stream can serve (H.264 or Opus, recvonly)";
     goto out;
   }
+  /* With bundle the transport (ICE, DTLS) is the first bundled m-line's,
+   * which need not be one we serve (a rejected data channel, say). */
+  for (guint i = 0; i < offer->n_media; i++) {
+    char *tag = g_strdup_printf("BUNDLE %s", offer->media[i].mid);
+    gboolean tagged = g_str_has_prefix(group, tag) &&
+                      (group[strlen(tag)] == ' ' || group[strlen(tag)] == '\0');
+    g_free(tag);
+    if (tagged) {
+      first = gst_sdp_message_get_media(msg, i);
+      break;
+    }
+  }
   fp = attr(msg, first, "fingerprint");
   if (!fp || g_ascii_strncasecmp(fp, "sha-256 ", 8) != 0 || strlen(fp + 8) != 95) {
     *reason = "no DTLS fingerprint: a=fingerprint:sha-256 is required";

@@ -1,0 +1,136 @@
+/* Unit tests of webrtc/stun.c against the RFC 5769 test vectors (message
+ * integrity with a short-term credential, fingerprint, XOR-MAPPED-ADDRESS),
+ * our own binding responses, and malformed input. */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "webrtc/stun.h"
+
+/* RFC 5769 2.1: sample request, username "evtj:h6vY". */
+static const guint8 request[] = {
+  0x00, 0x01, 0x00, 0x58, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86,
+  0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x10, 0x53, 0x54, 0x55, 0x4e, 0x20, 0x74, 0x65, 0x73,
+  0x74, 0x20, 0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74, 0x00, 0x24, 0x00, 0x04, 0x6e, 0x00, 0x01, 0xff,
+  0x80, 0x29, 0x00, 0x08, 0x93, 0x2f, 0xf9, 0xb1, 0x51, 0x26, 0x3b, 0x36, 0x00, 0x06, 0x00, 0x09,
+  0x65, 0x76, 0x74, 0x6a, 0x3a, 0x68, 0x36, 0x76, 0x59, 0x20, 0x20, 0x20, 0x00, 0x08, 0x00, 0x14,
+  0x9a, 0xea, 0xa7, 0x0c, 0xbf, 0xd8, 0xcb, 0x56, 0x78, 0x1e, 0xf2, 0xb5, 0xb2, 0xd3, 0xf2, 0x49,
+  0xc1, 0xb5, 0x71, 0xa2, 0x80, 0x28, 0x00, 0x04, 0xe5, 0x7a, 0x3b, 0xcf};
+
+/* RFC 5769 2.2: sample IPv4 response, mapped address 192.0.2.1:32853. */
+static const guint8 response[] = {
+  0x01, 0x01, 0x00, 0x3c, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86,
+  0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x0b, 0x74, 0x65, 0x73, 0x74, 0x20, 0x76, 0x65, 0x63,
+  0x74, 0x6f, 0x72, 0x20, 0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43,
+  0x00, 0x08, 0x00, 0x14, 0x2b, 0x91, 0xf5, 0x99, 0xfd, 0x9e, 0x90, 0xc3, 0x8c, 0x74, 0x89, 0xf9,
+  0x2a, 0xf9, 0xba, 0x53, 0xf0, 0x6b, 0xe7, 0xd7, 0x80, 0x28, 0x00, 0x04, 0xc0, 0x7d, 0x4c, 0x96};
+
+static const char password[] = "VOkJxbRl1RmTxUk/WvJxBt";
+
+static void
+test_rfc5769_request(void)
+{
+  HcStunMessage m;
+
+  g_assert_true(hc_stun_is_stun(request, sizeof request));
+  g_assert_cmpint(hc_stun_parse(request, sizeof request, &m), ==, 0);
+  g_assert_cmpuint(m.type, ==, HC_STUN_BINDING_REQUEST);
+  g_assert_cmpuint(m.username_len, ==, 9);
+  g_assert_cmpmem(m.username, 9, "evtj:h6vY", 9);
+  g_assert_cmpuint(m.priority, ==, 0x6e0001ff);
+  g_assert_true(m.controlled);
+  g_assert_false(m.controlling);
+  g_assert_true(hc_stun_check_integrity(request, sizeof request, &m, password, strlen(password)));
+  g_assert_false(hc_stun_check_integrity(request, sizeof request, &m, "wrong", 5));
+  g_assert_true(hc_stun_check_fingerprint(request, sizeof request, &m));
+}
+
+static void
+test_rfc5769_response(void)
+{
+  HcStunMessage m;
+  char addr[INET_ADDRSTRLEN];
+
+  g_assert_cmpint(hc_stun_parse(response, sizeof response, &m), ==, 0);
+  g_assert_cmpuint(m.type, ==, HC_STUN_BINDING_SUCCESS);
+  g_assert_true(hc_stun_check_integrity(response, sizeof response, &m, password, strlen(password)));
+  g_assert_true(hc_stun_check_fingerprint(response, sizeof response, &m));
+  g_assert_true(m.has_xor_mapped);
+  inet_ntop(AF_INET, &m.xor_mapped.sin_addr, addr, sizeof addr);
+  g_assert_cmpstr(addr, ==, "192.0.2.1");
+  g_assert_cmpuint(ntohs(m.xor_mapped.sin_port), ==, 32853);
+}
+
+static void
+test_tampered(void)
+{
+  guint8 copy[sizeof request];
+  HcStunMessage m;
+
+  /* One bit changed in the priority: integrity and fingerprint both fail. */
+  memcpy(copy, request, sizeof copy);
+  copy[47] ^= 1;
+  g_assert_cmpint(hc_stun_parse(copy, sizeof copy, &m), ==, 0);
+  g_assert_false(hc_stun_check_integrity(copy, sizeof copy, &m, password, strlen(password)));
+  g_assert_false(hc_stun_check_fingerprint(copy, sizeof copy, &m));
+}
+
+static void
+test_our_response(void)
+{
+  guint8 out[128];
+  guint8 txid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(40000)};
+  HcStunMessage m;
+  gsize n;
+
+  inet_pton(AF_INET, "10.1.2.3", &peer.sin_addr);
+  g_assert_cmpuint(hc_stun_binding_response(out, 32, txid, &peer, "pw", 2), ==, 0);
+  n = hc_stun_binding_response(out, sizeof out, txid, &peer, password, strlen(password));
+  g_assert_cmpuint(n, ==, 64);
+  g_assert_cmpint(hc_stun_parse(out, n, &m), ==, 0);
+  g_assert_cmpuint(m.type, ==, HC_STUN_BINDING_SUCCESS);
+  g_assert_cmpmem(m.txid, 12, txid, 12);
+  g_assert_true(hc_stun_check_integrity(out, n, &m, password, strlen(password)));
+  g_assert_true(hc_stun_check_fingerprint(out, n, &m));
+  g_assert_true(m.has_xor_mapped);
+  g_assert_cmpuint(m.xor_mapped.sin_addr.s_addr, ==, peer.sin_addr.s_addr);
+  g_assert_cmpuint(m.xor_mapped.sin_port, ==, peer.sin_port);
+}
+
+static void
+test_malformed(void)
+{
+  guint8 copy[sizeof request];
+  HcStunMessage m;
+
+  /* Every truncation is refused. */
+  for (gsize n = 0; n < sizeof request; n++)
+    g_assert_cmpint(hc_stun_parse(request, n, &m), ==, HC_EINVAL);
+  /* An attribute length running past the end. */
+  memcpy(copy, request, sizeof copy);
+  copy[23] = 0xff;
+  g_assert_cmpint(hc_stun_parse(copy, sizeof copy, &m), ==, HC_EINVAL);
+  /* A wrong magic cookie, and a message length that is not the datagram's. */
+  memcpy(copy, request, sizeof copy);
+  copy[4] = 0;
+  g_assert_cmpint(hc_stun_parse(copy, sizeof copy, &m), ==, HC_EINVAL);
+  memcpy(copy, request, sizeof copy);
+  copy[3] = 0x54;
+  g_assert_cmpint(hc_stun_parse(copy, sizeof copy, &m), ==, HC_EINVAL);
+  /* Integrity of a message without MESSAGE-INTEGRITY is never true. */
+  memset(&m, 0, sizeof m);
+  g_assert_false(hc_stun_check_integrity(request, sizeof request, &m, password, strlen(password)));
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/stun/rfc5769-request", test_rfc5769_request);
+  g_test_add_func("/stun/rfc5769-response", test_rfc5769_response);
+  g_test_add_func("/stun/tampered", test_tampered);
+  g_test_add_func("/stun/our-response", test_our_response);
+  g_test_add_func("/stun/malformed", test_malformed);
+  return g_test_run();
+}
