@@ -70,6 +70,10 @@ async function refresh() {
   }
 }
 
+// Leaving the page ends the WebRTC session at once (WHEP DELETE) instead of
+// leaving the gateway to notice the silence.
+addEventListener('pagehide', () => { if (player) player.stop(); });
+
 await refresh();
 const wanted = new URLSearchParams(location.search).get('stream');
 if (wanted) select(wanted);
