@@ -391,6 +391,12 @@ main(int argc, char **argv)
   g_thread_join(thread);
   take_incoming(&r);
   for (guint i = 0; i < r.viewers->len; i++) {
+    HcLgViewer *v = r.viewers->pdata[i];
+    for (guint k = 0; k < G_N_ELEMENTS(v->tracks) && v->tracks[k].seen; k++)
+      g_debug("viewer %d: ssrc %08x first %" G_GUINT64_FORMAT " max %u cycles %" G_GUINT64_FORMAT
+              " received %" G_GUINT64_FORMAT " early %" G_GUINT64_FORMAT,
+              v->id, v->tracks[k].ssrc, v->tracks[k].first_ext, v->tracks[k].max_seq,
+              v->tracks[k].cycles, v->tracks[k].received, v->early);
     hc_lg_signal_leave(r.signal, r.viewers->pdata[i]);
     hc_lg_viewer_free(r.viewers->pdata[i]);
   }

@@ -1,0 +1,56 @@
+"""hc-loadgen against hallcast's WHEP endpoint: 20 viewers of the demo stream
+connect (ICE-lite, DTLS, SRTP), receive with zero loss, every packet decrypts,
+and every viewer leaves with DELETE. Correctness only: no timing."""
+import json
+import subprocess
+
+import pytest
+
+from conftest import BUILD, wait_for
+
+LOADGEN = BUILD / "tools" / "loadgen" / "hc-loadgen"
+WEBRTC = "[webrtc]\nudp_address=127.0.0.1\n"
+STREAMS = {"demo": "test://?width=640&height=360&fps=30&bitrate=600"}
+
+
+def loadgen(gw, *args, timeout=120):
+    r = subprocess.run([str(LOADGEN), "-u", f"{gw.base}/whep/demo", "-p", str(gw.proc.pid),
+                        *args], capture_output=True, text=True, timeout=timeout)
+    lines = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+    summary = [l for l in lines if l.get("summary")]
+    assert r.returncode == 0 and summary, f"rc {r.returncode}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
+    return summary[0], lines, r.stderr
+
+
+@pytest.fixture
+def live(gateway_factory):
+    if not LOADGEN.exists():
+        pytest.skip("hc-loadgen not built")
+    gw = gateway_factory(streams=STREAMS, extra=WEBRTC, log_level="info")
+    gw.wait_live("demo")
+    return gw
+
+
+def test_loadgen_whep_20_viewers_zero_loss_all_decrypt(live):
+    s, lines, err = loadgen(live, "-n", "20", "-r", "40", "-t", "4", "-k", "1",
+                            "--max-time", "60")
+    assert s["mode"] == "whep"
+    assert s["connected"] == 20 and s["failed"] == 0 and s["signal_failed"] == 0, err[-3000:]
+    assert s["receiving"] == 20
+    assert s["pkts"] > 20 * 50  # seconds of audio and video each
+    assert s["lost"] == 0, s
+    assert s["verify_every"] == 1
+    assert s["verified"] == s["pkts"] and s["verify_failed"] == 0, s
+    # hallcast prefers AEAD AES-128-GCM, the browser's first choice.
+    assert s["srtp_gcm"] == 20
+    # The reports read the gateway's own process.
+    assert any(l.get("gw_rss_kb", 0) > 0 for l in lines if "t" in l)
+    # Every viewer left with DELETE on its Location.
+    wait_for(lambda: live.log().count("removed (deleted)") >= 20, 10, what="20 DELETEs")
+
+
+def test_loadgen_whep_unknown_stream_is_refused(live):
+    r = subprocess.run([str(LOADGEN), "-u", f"{live.base}/whep/nosuch", "-n", "2", "-t", "0",
+                        "--max-time", "10"], capture_output=True, text=True, timeout=60)
+    s = [json.loads(l) for l in r.stdout.splitlines() if '"summary"' in l][0]
+    assert s["signal_failed"] == 2 and s["connected"] == 0
