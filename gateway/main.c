@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core/config.h"
 #include "core/error.h"
@@ -14,6 +15,7 @@
 #include "core/plugins.h"
 #include "hc-build-config.h"
 #include "http/http.h"
+#include "interact/interact.h"
 #include "media/stream.h"
 #include "webrtc/webrtc.h"
 
@@ -95,6 +97,19 @@ check_streams(HcConfig *cfg, const char *file, GError **error)
   }
   g_strfreev(names);
   return ok;
+}
+
+/* Thousands of WebSocket clients need file descriptors: take the hard limit. */
+static void
+raise_nofile(void)
+{
+  struct rlimit rl;
+
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+      g_warning("cannot raise the open files limit: %s", g_strerror(errno));
+  }
 }
 
 static gboolean
@@ -187,6 +202,11 @@ main(int argc, char **argv)
   web_root = auto_path(hc_config_string(cfg, "gateway", "web_root"), HC_SOURCE_ROOT "/web-client",
                        HC_WEB_INSTALL_DIR);
   hc_streams_init(hc_config_int(cfg, "gateway", "max_streams"));
+  raise_nofile();
+  if (!hc_interact_init(cfg, data_dir, &err)) {
+    g_critical("%s", err->message);
+    goto stop_streams;
+  }
   if (!hc_webrtc_start(cfg, &err)) {
     g_critical("%s", err->message);
     goto stop_streams;
@@ -212,6 +232,7 @@ main(int argc, char **argv)
   status = 0;
   hc_http_stop();
 stop_streams:
+  hc_interact_shutdown();
   hc_streams_shutdown();
   hc_webrtc_stop();
   g_info("stopped");

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "interact/interact.h"
 #include "webrtc/webrtc.h"
 
 const HcConfigKey hc_gateway_keys[] = {
@@ -62,6 +63,7 @@ hc_config_new(void)
   g_array_set_clear_func(cfg->decls, decl_clear);
   hc_config_declare(cfg, "gateway", hc_gateway_keys);
   hc_config_declare(cfg, "stream *", hc_stream_keys);
+  hc_config_declare(cfg, "interact", hc_interact_keys);
   hc_config_declare(cfg, "webrtc", hc_webrtc_keys);
   if (!hc_config_load_data(cfg, "(embedded defaults)", embedded_defaults, NULL))
     g_assert_not_reached();

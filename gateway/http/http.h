@@ -55,6 +55,7 @@ void hc_http_set_file(HcHttpResponse *resp, const char *path, const char *conten
 /* Route handlers of the modules (api_streams.c, static.c). */
 void hc_api_streams(const HcHttpRequest *req, HcHttpResponse *resp);
 void hc_api_healthz(const HcHttpRequest *req, HcHttpResponse *resp);
+void hc_api_interact(const HcHttpRequest *req, HcHttpResponse *resp);
 void hc_api_metrics(const HcHttpRequest *req, HcHttpResponse *resp);
 void hc_static_init(const char *web_root, const char *hls_root);
 void hc_static_web(const HcHttpRequest *req, HcHttpResponse *resp);

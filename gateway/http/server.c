@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "http.h"
+#include "interact/interact.h"
 #include "whep.h"
 
 #define CHUNK 16384
@@ -42,6 +43,7 @@ static const Route routes[] = {
   {"GET", "/healthz", TRUE, hc_api_healthz},
   {"GET", "/metrics", TRUE, hc_api_metrics},
   {NULL, "/api/v1/streams", FALSE, hc_api_streams},
+  {NULL, "/api/v1/sessions/", FALSE, hc_api_interact},
   {NULL, "/whep/", FALSE, hc_whep},
   {"GET", "/hls/", FALSE, hc_static_hls},
   {"GET", "/", FALSE, hc_static_web},
@@ -414,8 +416,16 @@ callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 
 static struct lws_protocols protocols[] = {
   {"http", callback_http, sizeof(Conn), 0, 0, NULL, 0},
+  /* /ws (see ws_pvo); rx buffer: fragments of larger messages are joined, bounded. */
+  {HC_INTERACT_PROTOCOL, hc_interact_ws_callback, HC_INTERACT_CONN_SIZE, 4096, 0, NULL, 0},
   {NULL, NULL, 0, 0, 0, NULL, 0},
 };
+
+/* WebSocket clients that name no Sec-WebSocket-Protocol get the vhost's
+ * "default" protocol: the interaction protocol, which accepts only /ws. */
+static const struct lws_protocol_vhost_options ws_default = {NULL, NULL, "default", ""};
+static const struct lws_protocol_vhost_options ws_pvo = {NULL, &ws_default, HC_INTERACT_PROTOCOL,
+                                                         ""};
 
 static void
 lws_log_to_glib(int level, const char *line)
@@ -442,6 +452,7 @@ hc_http_start(const HcHttpConfig *cfg, GMainLoop *loop, GError **error)
   info.port = cfg->port;
   info.iface = cfg->address;
   info.protocols = protocols;
+  info.pvo = &ws_pvo;
   info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_VALIDATE_UTF8;
   info.foreign_loops = foreign_loops;
   info.vhost_name = "hallcast";

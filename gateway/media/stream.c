@@ -634,3 +634,23 @@ hc_stream_info_clear(HcStreamInfo *info)
   g_free(info->url);
   g_free(info->last_error);
 }
+
+const char *
+hc_stream_name(HcStream *s)
+{
+  return s->name;
+}
+
+gint64
+hc_stream_running_time(HcStream *s)
+{
+  GstClock *clock = s->pipeline ? gst_element_get_clock(s->pipeline) : NULL;
+  GstClockTime now, base;
+
+  if (!clock)
+    return -1;
+  now = gst_clock_get_time(clock);
+  base = gst_element_get_base_time(s->pipeline);
+  gst_object_unref(clock);
+  return GST_CLOCK_TIME_IS_VALID(now) && now >= base ? (gint64)(now - base) : -1;
+}

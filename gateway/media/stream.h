@@ -59,6 +59,11 @@ void hc_stream_get_info(HcStream *s, HcStreamInfo *out);
 struct HcRtpOut *hc_stream_rtp_out(HcStream *s);
 void hc_stream_info_clear(HcStreamInfo *info);
 const char *hc_stream_state_name(HcStreamState state);
+/* The stream's name (borrowed, valid while the stream lives). */
+const char *hc_stream_name(HcStream *s);
+/* Running time of the stream's pipeline in ns (its media clock), or -1 if it
+ * has no clock yet. Main thread. Used to stamp interaction events. */
+gint64 hc_stream_running_time(HcStream *s);
 
 /* TRUE if name is [A-Za-z0-9_-]{1,64}. */
 gboolean hc_stream_name_valid(const char *name);
