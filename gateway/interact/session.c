@@ -378,22 +378,43 @@ presence_json(HcSession *s)
   return arr;
 }
 
+/* Moderators get every site; schools and viewers the totals only, so a
+ * change costs O(clients) and not O(clients x sites). */
+static json_t *
+presence_for(HcSession *s, gboolean moderator)
+{
+  json_t *sites = presence_json(s), *site;
+  json_int_t viewers = 0;
+  size_t i;
+
+  if (moderator)
+    return sites;
+  json_array_foreach(sites, i, site) viewers += json_integer_value(json_object_get(site, "viewers"));
+  i = json_array_size(sites);
+  json_decref(sites);
+  return json_pack("{s:i, s:I}", "sites", (int)i, "viewers", viewers);
+}
+
 static gboolean
 presence_fire(gpointer data)
 {
   HcSession *s = data;
-  json_t *msg = json_pack("{s:s, s:s, s:o}", "type", "presence", "session", s->id, "sites",
-                          presence_json(s));
-  HcWsMsg *m = hc_ws_msg_from_json(msg);
+  json_t *full = json_pack("{s:s, s:s, s:o}", "type", "presence", "session", s->id, "sites",
+                           presence_for(s, TRUE));
+  json_t *summary = json_pack("{s:s, s:s, s:o}", "type", "presence", "session", s->id, "total",
+                              presence_for(s, FALSE));
+  HcWsMsg *m_full = hc_ws_msg_from_json(full), *m_summary = hc_ws_msg_from_json(summary);
   GHashTableIter it;
   gpointer key;
 
   s->presence_timer = 0;
   g_hash_table_iter_init(&it, s->conns);
   while (g_hash_table_iter_next(&it, &key, NULL))
-    hc_ws_send(key, m);
-  hc_ws_msg_unref(m);
-  json_decref(msg);
+    hc_ws_send(key, hc_conn_is_moderator(key) ? m_full : m_summary);
+  hc_ws_msg_unref(m_full);
+  hc_ws_msg_unref(m_summary);
+  json_decref(full);
+  json_decref(summary);
   return G_SOURCE_REMOVE;
 }
 
@@ -467,7 +488,8 @@ hc_session_snapshot(HcSession *s, HcConn *c)
     "{s:s, s:I, s:O, s:o, s:o, s:O, s:O, s:o, s:o, s:{s:s, s:s, s:s}}", "session", s->id, "seq",
     (json_int_t)s->seq, "settings", s->settings, "questions", hc_session_questions(s, c), "chat",
     visible_chat(s, c), "hands", json_object_get(room, "hands"), "stage",
-    json_object_get(room, "stage"), "polls", visible_polls(s, c), "presence", presence_json(s),
+    json_object_get(room, "stage"), "polls", visible_polls(s, c), "presence",
+    presence_for(s, hc_conn_is_moderator(c)),
     "you", "role", hc_role_name(c->who.role), "site", c->who.site, "name", c->who.name);
 
   json_decref(room);
