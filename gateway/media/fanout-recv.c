@@ -11,10 +11,12 @@
 #include "webrtc/stun.h"
 
 static void
-drop(void)
+drop_why(const char *why)
 {
   __atomic_fetch_add(&hc_fanout_drops, 1, __ATOMIC_RELAXED);
+  g_debug("dropped a datagram: %s", why);
 }
+#define drop() drop_why(G_STRLOC)
 
 static void
 flush_dtls(HcWorker *w, HcViewer *v)
@@ -35,6 +37,11 @@ on_stun(HcWorker *w, const guint8 *buf, gsize len, const struct sockaddr_in *fro
   HcViewer *v;
   gsize n;
 
+  if (hc_stun_parse(buf, len, &m) == 0 && m.type == HC_STUN_BINDING_INDICATION) {
+    /* A keepalive (RFC 8445 11). Unauthenticated, so not consent (RFC 7675):
+     * ignored, and not counted as a bad datagram either. */
+    return;
+  }
   if (hc_stun_parse(buf, len, &m) != 0 || m.type != HC_STUN_BINDING_REQUEST || !m.username) {
     drop();
     return;

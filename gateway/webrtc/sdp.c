@@ -100,7 +100,9 @@ choose_codec(const GstSDPMedia *m, HcSdpMedia *out)
         continue;
       /* Our streams are constrained baseline: a 42xxxx profile fits best. */
       score = fmtp_has(f, "profile-level-id", NULL) && strstr(f, "profile-level-id=42") ? 2 : 1;
-    } else if (out->kind == HC_SDP_AUDIO && g_ascii_strcasecmp(enc, "opus/48000/2") == 0) {
+    } else if (out->kind == HC_SDP_AUDIO && (g_ascii_strcasecmp(enc, "opus/48000/2") == 0 ||
+                                             g_ascii_strcasecmp(enc, "opus/48000") == 0)) {
+      /* RFC 7587 says opus/48000/2; some stacks leave the channels out. */
       score = 1;
     }
     if (score > best_score) {
@@ -176,7 +178,8 @@ hc_sdp_parse_offer(const char *text, gsize len, gboolean has_video, gboolean has
     if (gst_sdp_media_formats_len(m) > 0)
       g_strlcpy(o->first_format, gst_sdp_media_get_format(m, 0), sizeof o->first_format);
     if (o->kind == HC_SDP_OTHER || !proto || !strstr(proto, "SAVPF") ||
-        gst_sdp_media_get_port(m) == 0 || gst_sdp_media_get_attribute_val(m, "sendonly") ||
+        (gst_sdp_media_get_port(m) == 0 && !gst_sdp_media_get_attribute_val(m, "bundle-only")) ||
+        gst_sdp_media_get_attribute_val(m, "sendonly") ||
         gst_sdp_media_get_attribute_val(m, "inactive"))
       continue;
     if (o->kind == HC_SDP_VIDEO && (!has_video || offer->video >= 0))
