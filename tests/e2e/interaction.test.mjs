@@ -1,0 +1,92 @@
+// Classroom and lecturer pages in Chromium over the real /ws: a question
+// travels from a school to the lecturer, is approved and voted on; a quiz is
+// answered and its results published; a raised hand is brought on stage.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGateway, waitFor } from './lib/gateway.mjs';
+import { launch } from './lib/browser.mjs';
+
+let gw;
+let browser;
+let lecturer;
+let school;
+let other;
+
+const page = async (path) => {
+  const p = await browser.newPage();
+  p.on('dialog', (d) => d.dismiss());
+  await p.goto(gw.base + path);
+  await waitFor(async () => (await p.locator('#conn-status').textContent()) === 'connected',
+    10000, `${path} connected`);
+  return p;
+};
+const text = (p, sel) => p.locator(sel).textContent();
+
+before(async () => {
+  gw = await startGateway({ streams: { demo: 'test://?width=320&height=240&bitrate=300' } });
+  browser = await launch();
+  const q = 'session=lecture1&stream=demo&via=hls';
+  lecturer = await page(`/lecturer.html?${q}&token=lecturer:museum:Dr%20Ada`);
+  school = await page(`/school.html?${q}&token=school:school-12:Room%204`);
+  other = await page(`/school.html?${q}&token=school:school-7:Room%201`);
+});
+
+after(async () => {
+  await browser?.close();
+  assert.equal(await gw?.stop(), 0);
+});
+
+test('a question goes through moderation to every classroom and gets votes', async () => {
+  await school.fill('#ask-text', 'Why do <b>stars</b> twinkle?');
+  await school.click('#ask button[type=submit]');
+  await waitFor(async () => /approves/.test(await text(school, '#ask-status')), 5000, 'ask ack');
+  const lq = lecturer.locator('#questions li', { hasText: 'Why do <b>stars</b> twinkle?' });
+  await waitFor(() => lq.count(), 5000, 'the question on the lecturer page');
+  assert.match(await lq.textContent(), /pending/);
+  // Moderation is on: the other classroom does not see it yet.
+  assert.equal(await other.locator('#questions li').count(), 0);
+  await lq.locator('[data-action="qa.approve"]').click();
+  const oq = other.locator('#questions li', { hasText: 'twinkle' });
+  await waitFor(() => oq.count(), 5000, 'the approved question in another classroom');
+  // Server text is shown as text: the <b> is literal, not markup.
+  assert.equal(await other.locator('#questions li b').count(), 0);
+  await oq.locator('button').click();
+  await waitFor(async () => (await lq.locator('.votes').textContent()) === '1', 5000, 'one vote');
+  await lq.locator('[data-action="qa.highlight"]').click();
+  await waitFor(async () => /being answered/.test(await school.locator('#questions li').textContent()),
+    5000, 'highlighted on the school page');
+});
+
+test('a quiz: results stay hidden until published, then show the right answer', async () => {
+  await lecturer.fill('#poll-question', 'How many planets orbit the Sun?');
+  await lecturer.fill('#poll-options', '*8\n9\n12');
+  await lecturer.click('#poll-form button[type=submit]');
+  const lp = lecturer.locator('#polls li', { hasText: 'How many planets' });
+  await waitFor(() => lp.count(), 5000, 'the poll on the lecturer page');
+  await lp.locator('[data-action="poll.open"]').click();
+  await waitFor(() => school.locator('#poll:not([hidden]) input[value="0"]').count(), 5000, 'the poll in class');
+  await school.check('#poll input[value="0"]');
+  await school.click('#poll button[type=submit]');
+  await other.locator('#poll input[value="1"]').waitFor();
+  await other.check('#poll input[value="1"]');
+  await other.click('#poll button[type=submit]');
+  await waitFor(async () => /\(1\).*\(1\)/.test(await lp.textContent()), 5000, 'counts for the lecturer');
+  assert.doesNotMatch(await text(school, '#poll'), /8: 1/); // hidden from classes while open
+  await lp.locator('[data-action="poll.close"]').click();
+  await waitFor(() => lp.locator('[data-action="poll.publish"]').count(), 5000, 'closed');
+  await lp.locator('[data-action="poll.publish"]').click();
+  await waitFor(async () => /8: 1 ✓/.test(await text(school, '#poll')), 5000, 'published results');
+  assert.match(await text(other, '#poll'), /9: 1/);
+});
+
+test('a raised hand is queued and brought on stage', async () => {
+  await other.click('#hand');
+  await school.click('#hand');
+  await waitFor(async () => (await lecturer.locator('#hands li').count()) === 2, 5000, 'two hands');
+  assert.deepEqual(await lecturer.locator('#hands li').evaluateAll((l) => l.map((x) => x.dataset.site)),
+    ['school-7', 'school-12']);
+  assert.match(await text(school, '#hand-status'), /number 2/);
+  await lecturer.locator('#hands li[data-site="school-12"] button').click();
+  await waitFor(() => school.locator('#stage-notice:not([hidden])').count(), 5000, 'stage invitation');
+  assert.equal(await other.locator('#stage-notice:not([hidden])').count(), 0);
+});
