@@ -5,7 +5,11 @@
 
 #include "srtp.h"
 
+#ifdef HC_SRTP_BUNDLED
+#include <srtp.h>
+#else
 #include <srtp2/srtp.h>
+#endif
 #include <string.h>
 
 #include "core/error.h"
@@ -25,7 +29,11 @@ hc_srtp_init(GError **error)
     g_set_error(error, HC_ERROR, HC_EINTERNAL, "libsrtp failed to initialise (%d)", st);
     return FALSE;
   }
-  g_info("%s", srtp_get_version_string());
+#ifdef HC_SRTP_BUNDLED
+  g_info("%s, built on OpenSSL (subprojects/libsrtp2)", srtp_get_version_string());
+#else
+  g_info("%s, the system library (Debian builds it on NSS: slower)", srtp_get_version_string());
+#endif
   return TRUE;
 }
 
