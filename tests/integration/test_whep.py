@@ -78,7 +78,13 @@ def test_viewers_api_delete_frees_the_viewer(gateway_factory):
         v = Viewer(gw.base, "demo", want_video=10, want_audio=5)
         assert await v.connect() == 201, v.answer
         assert await v.wait(20)
-        listed = await asyncio.get_running_loop().run_in_executor(None, viewers, gw)
+        # Sender reports go out every second; aiortc's receiver reports on
+        # them give the round-trip time.
+        for _ in range(40):
+            listed = await asyncio.get_running_loop().run_in_executor(None, viewers, gw)
+            if listed and listed[0]["rtt_ms"] is not None:
+                break
+            await asyncio.sleep(0.25)
         status = await v.delete()
         again = await v.delete()
         await v.close()
@@ -92,6 +98,8 @@ def test_viewers_api_delete_frees_the_viewer(gateway_factory):
     assert me["srtp_profile"] == "AES128_CM_SHA1_80"  # the only one aiortc offers
     assert me["packets_sent"] > 10 and me["bytes_sent"] > 1000
     assert me["remote"].count(":") == 1
+    assert me["rtt_ms"] is not None and 0 <= me["rtt_ms"] < 1000, me
+    assert me["lost"] == 0
     assert status == 204 and again == 404
     wait_for(lambda: viewers(gw) == [], 10, what="no viewers after DELETE")
     assert gw.stream("demo")["viewers"] == 0
@@ -180,3 +188,32 @@ def test_viewer_without_ice_or_gone_silent_is_reaped(gateway_factory):
         child.wait()
     wait_for(lambda: viewers(gw) == [], 20, what="silent viewer reaped")
     assert "silent: no STUN consent or RTCP" in gw.log()
+
+
+def test_removing_the_stream_drops_its_viewers(gateway_factory):
+    gw = gateway_factory(streams={"demo": SMALL, "other": SMALL})
+    gw.wait_live("demo")
+    gw.wait_live("other")
+
+    async def run():
+        a = Viewer(gw.base, "demo", want_video=5, want_audio=0)
+        b = Viewer(gw.base, "other", want_video=5, want_audio=0)
+        assert await a.connect() == 201 and await b.connect() == 201
+        assert await a.wait(20) and await b.wait(20)
+        loop = asyncio.get_running_loop()
+        status = (await loop.run_in_executor(
+            None, lambda: gw.request("DELETE", "/api/v1/streams/demo")))[0]
+        assert status == 204
+        await loop.run_in_executor(None, lambda: wait_for(
+            lambda: "the stream was removed" in gw.log(), 10, what="viewer of demo dropped"))
+        # The other stream's viewer is untouched and still receives.
+        before = b.video_frames
+        await asyncio.sleep(1)
+        others = await loop.run_in_executor(None, viewers, gw, "other")
+        await a.close()
+        await b.close()
+        return before, b.video_frames, others
+
+    before, after, others = asyncio.run(run())
+    assert after > before
+    assert [v["state"] for v in others] == ["connected"]
