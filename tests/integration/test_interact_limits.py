@@ -5,6 +5,7 @@ asks loses no acknowledged question."""
 import asyncio
 import json
 import signal
+import socket
 
 import pytest
 import websockets
@@ -185,3 +186,41 @@ def test_sigkill_mid_burst_loses_no_acked_question(gateway_factory):
         await op.close()
 
     run(check())
+
+
+def test_a_slow_client_is_closed_and_does_not_hold_up_others(gateway_factory):
+    gw = gateway_factory(streams={}, extra="[interact]\nmax_queue=65536\nmoderation=false\n"
+                         "chat_burst=100000\nchat_rate=100000\nmsg_burst=100000\nmsg_rate=100000\n")
+
+    async def scenario():
+        # A reader that never reads: a tiny receive buffer and no client-side queue.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", gw.port))
+        slow = Client(await websockets.connect(
+            f"ws://127.0.0.1:{gw.port}/ws?token=school:slow:Room", sock=sock, max_queue=1))
+        await slow.call("session.join", session="slow")
+        fast, _ = await join(gw, "school:fast:Room", "slow")
+        lec, _ = await join(gw, "lecturer:studio:Ada", "slow")
+        text = "x" * 400
+        for i in range(20000):
+            await lec.call("chat.send", text=f"{i} {text}")
+            if i % 500 == 499:
+                await fast.sync()
+                assert len(fast.take("chat.message")) == 500  # the others keep up
+                if slow.ws.closed or gw.log().count("outgoing queue over"):
+                    break
+        assert "outgoing queue over 65536 bytes" in gw.log()
+        # The slow client gets the rest of what was written before, then the close.
+        slow.ws.max_queue = None
+        code = None
+        try:
+            while True:
+                await slow.recv(timeout=30)
+        except websockets.ConnectionClosed as e:
+            code = e.code
+        assert code in (1013, 1006)  # 1006: the close frame could not get through in time
+        await fast.close()
+        await lec.close()
+
+    run(scenario())
