@@ -60,13 +60,13 @@ rows(json_t *questions)
   json_array_foreach(questions, i, q)
   {
     json_array_append_new(
-      out, json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:O}", "id",
-                     json_object_get(q, "id"), "question", json_object_get(q, "text"), "votes",
-                     json_object_get(q, "votes"), "site", json_object_get(q, "site"), "name",
-                     json_object_get(q, "name"), "state", json_object_get(q, "state"), "asked_at",
-                     iso_time(json_object_get(q, "asked")), "answered_at",
-                     iso_time(json_object_get(q, "answered")), "answer",
-                     json_object_get(q, "answer")));
+      out,
+      json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:O}", "id", json_object_get(q, "id"),
+                "question", json_object_get(q, "text"), "votes", json_object_get(q, "votes"),
+                "site", json_object_get(q, "site"), "name", json_object_get(q, "name"), "state",
+                json_object_get(q, "state"), "asked_at", iso_time(json_object_get(q, "asked")),
+                "answered_at", iso_time(json_object_get(q, "answered")), "answer",
+                json_object_get(q, "answer")));
   }
   return out;
 }

@@ -11,7 +11,8 @@
 
 const HcConfigKey hc_interact_keys[] = {
   {"dev_tokens", HC_CFG_BOOL, "true", 0, 0, NULL,
-   "Accept development tokens ROLE:SITE:NAME (e.g. school:school-12:Room 4) until signed tokens exist."},
+   "Accept development tokens ROLE:SITE:NAME (e.g. school:school-12:Room 4) until signed tokens "
+   "exist."},
   {"max_message", HC_CFG_INT, "4096", 256, 1048576, NULL,
    "Largest WebSocket message accepted, in bytes; larger ones close the connection (1009)."},
   {"max_text", HC_CFG_INT, "500", 1, 10000, NULL,
@@ -27,7 +28,8 @@ const HcConfigKey hc_interact_keys[] = {
    "Events kept per session for replay; an older since gets a fresh snapshot."},
   {"sync", HC_CFG_ENUM, "normal", 0, 0, "normal|full",
    "normal: a stored event survives a crash of hallcast; full: also a power cut (slower)."},
-  {"msg_rate", HC_CFG_INT, "20", 1, 100000, NULL, "Messages per second per connection (sustained)."},
+  {"msg_rate", HC_CFG_INT, "20", 1, 100000, NULL,
+   "Messages per second per connection (sustained)."},
   {"msg_burst", HC_CFG_INT, "100", 1, 100000, NULL, "Messages per connection in a burst."},
   {"ask_rate", HC_CFG_INT, "6", 1, 100000, NULL, "Questions per minute per connection."},
   {"ask_burst", HC_CFG_INT, "5", 1, 100000, NULL, "Questions per connection in a burst."},

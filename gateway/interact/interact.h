@@ -24,8 +24,8 @@ void hc_interact_shutdown(void);
 
 /* The lws protocol callback of "hallcast-ws" and its per-connection size
  * (an upper bound, checked at compile time). */
-int hc_interact_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                            void *in, size_t len);
+int hc_interact_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                            size_t len);
 #define HC_INTERACT_CONN_SIZE 1024
 
 /* Role of an accepted token, in increasing power. */

@@ -32,7 +32,7 @@ const char *hc_ws_error_name(HcWsError code);
 typedef struct {
   HcWsError code;
   char message[160];
-  const char *field;    /* static string or NULL */
+  const char *field;     /* static string or NULL */
   gint64 retry_after_ms; /* rate_limited only */
 } HcWsFault;
 
@@ -42,19 +42,19 @@ void hc_ws_fault(HcWsFault *f, HcWsError code, const char *field, const char *fm
 enum { HC_RATE_MSG = 0, HC_RATE_ASK, HC_RATE_VOTE, HC_RATE_CHAT, HC_RATE_N };
 
 typedef struct {
-  gsize max_message;  /* bytes of one WebSocket message */
-  glong max_text;     /* characters of a question, answer or chat message */
-  gsize max_queue;    /* bytes queued to one client before it is closed */
-  guint max_bad;      /* invalid messages before the connection is closed */
+  gsize max_message; /* bytes of one WebSocket message */
+  glong max_text;    /* characters of a question, answer or chat message */
+  gsize max_queue;   /* bytes queued to one client before it is closed */
+  guint max_bad;     /* invalid messages before the connection is closed */
   guint max_site_conns;
   guint max_sessions;
-  guint retain;       /* events kept per session */
+  guint retain;                             /* events kept per session */
   double rate[HC_RATE_N], burst[HC_RATE_N]; /* per second, and bucket size */
   gboolean dev_tokens;
-  gboolean moderation;   /* default for new sessions */
+  gboolean moderation;    /* default for new sessions */
   gboolean answered_only; /* default for new sessions */
-  char *main_stream;     /* default for new sessions, may be empty */
-  char **keywords;       /* casefolded, held for review */
+  char *main_stream;      /* default for new sessions, may be empty */
+  char **keywords;        /* casefolded, held for review */
   guint presence_ms;
 } HcInteractLimits;
 
@@ -131,19 +131,19 @@ json_t *hc_msg_get(const HcMessage *m, const char *field);
 struct HcSession {
   char *id;
   gint64 seq, first_seq;
-  json_t *settings; /* moderation, qa_visibility, chat, slow_mode, main_stream */
-  GHashTable *questions; /* id -> json object (with "_" private fields) */
-  GHashTable *qa_voters; /* id -> GHashTable set of participants */
-  GHashTable *polls;     /* id -> json object */
+  json_t *settings;        /* moderation, qa_visibility, chat, slow_mode, main_stream */
+  GHashTable *questions;   /* id -> json object (with "_" private fields) */
+  GHashTable *qa_voters;   /* id -> GHashTable set of participants */
+  GHashTable *polls;       /* id -> json object */
   GHashTable *poll_voters; /* id -> GHashTable participant -> json choices */
-  GQueue chat;           /* json objects, oldest first, bounded */
+  GQueue chat;             /* json objects, oldest first, bounded */
   gint64 next_question, next_poll, next_chat;
   GPtrArray *hands, *stage; /* sites, in order */
-  GHashTable *last_chat; /* participant -> gint64* monotonic us of last message */
-  GHashTable *conns; /* HcConn* set */
+  GHashTable *last_chat;    /* participant -> gint64* monotonic us of last message */
+  GHashTable *conns;        /* HcConn* set */
   gboolean presence_dirty;
   guint presence_timer;
-  GPtrArray *pending; /* events of the current change, json */
+  GPtrArray *pending;  /* events of the current change, json */
   gboolean resnapshot; /* after commit, send every client a fresh snapshot */
 };
 

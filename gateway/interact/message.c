@@ -10,10 +10,10 @@
 #include "internal.h"
 
 typedef enum {
-  F_NAME,    /* [A-Za-z0-9_-]{1,64} */
-  F_TEXT,    /* user text: 1..max_text characters, no control characters but \n \t */
-  F_ID,      /* integer 1..2^53 */
-  F_SEQ,     /* integer 0..2^53 */
+  F_NAME, /* [A-Za-z0-9_-]{1,64} */
+  F_TEXT, /* user text: 1..max_text characters, no control characters but \n \t */
+  F_ID,   /* integer 1..2^53 */
+  F_SEQ,  /* integer 0..2^53 */
   F_BOOL,
   F_ENUM,    /* one of choices "a|b" */
   F_OPTIONS, /* array of 2..max texts */
@@ -30,7 +30,10 @@ struct HcField {
   gint64 max;
 };
 
-#define END {NULL, 0, FALSE, NULL, 0}
+#define END                                                                                        \
+  {                                                                                                \
+    NULL, 0, FALSE, NULL, 0                                                                        \
+  }
 #define MAX_OPTIONS 10
 #define MAX_ID ((gint64)1 << 53)
 
@@ -53,12 +56,11 @@ static const struct HcField f_chat[] = {{"text", F_TEXT, TRUE, NULL, 0}, END};
 static const struct HcField f_chat_id[] = {{"message", F_ID, TRUE, NULL, 0}, END};
 static const struct HcField f_site_opt[] = {{"site", F_NAME, FALSE, NULL, 0}, END};
 static const struct HcField f_site[] = {{"site", F_NAME, TRUE, NULL, 0}, END};
-static const struct HcField f_poll_create[] = {
-  {"question", F_TEXT, TRUE, NULL, 0},
-  {"options", F_OPTIONS, TRUE, NULL, MAX_OPTIONS},
-  {"multi", F_BOOL, FALSE, NULL, 0},
-  {"correct", F_CHOICES, FALSE, NULL, MAX_OPTIONS},
-  END};
+static const struct HcField f_poll_create[] = {{"question", F_TEXT, TRUE, NULL, 0},
+                                               {"options", F_OPTIONS, TRUE, NULL, MAX_OPTIONS},
+                                               {"multi", F_BOOL, FALSE, NULL, 0},
+                                               {"correct", F_CHOICES, FALSE, NULL, MAX_OPTIONS},
+                                               END};
 static const struct HcField f_poll[] = {{"poll", F_ID, TRUE, NULL, 0}, END};
 static const struct HcField f_poll_vote[] = {
   {"poll", F_ID, TRUE, NULL, 0}, {"choices", F_CHOICES, TRUE, NULL, MAX_OPTIONS}, END};
@@ -216,8 +218,8 @@ field_ok(const struct HcField *d, json_t *v, HcWsFault *f)
     return FALSE;
   case F_ENUM: {
     char **words = g_strsplit(d->choices, "|", -1);
-    gboolean ok = json_is_string(v) && g_strv_contains((const char *const *)words,
-                                                       json_string_value(v));
+    gboolean ok =
+      json_is_string(v) && g_strv_contains((const char *const *)words, json_string_value(v));
     g_strfreev(words);
     if (!ok)
       hc_ws_fault(f, HC_WS_INVALID_ARGUMENT, d->name, "%s must be one of %s", d->name, d->choices);
@@ -231,8 +233,8 @@ field_ok(const struct HcField *d, json_t *v, HcWsFault *f)
   case F_OPTIONS: {
     size_t i;
     json_t *o;
-    gboolean ok = json_is_array(v) && json_array_size(v) >= 2 &&
-                  json_array_size(v) <= (size_t)d->max;
+    gboolean ok =
+      json_is_array(v) && json_array_size(v) >= 2 && json_array_size(v) <= (size_t)d->max;
     json_array_foreach(v, i, o) ok = ok && text_ok(o, MIN(max_text, 200));
     if (!ok)
       hc_ws_fault(f, HC_WS_INVALID_ARGUMENT, d->name,
@@ -279,8 +281,7 @@ hc_message_parse(const char *data, gsize len, HcMessage *m, HcWsFault *f)
   memset(m, 0, sizeof *m);
   m->root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
   if (!m->root) {
-    hc_ws_fault(f, HC_WS_INVALID_JSON, NULL, "not JSON: %s at offset %d", jerr.text,
-                jerr.position);
+    hc_ws_fault(f, HC_WS_INVALID_JSON, NULL, "not JSON: %s at offset %d", jerr.text, jerr.position);
     return FALSE;
   }
   if (!json_is_object(m->root)) {
@@ -288,11 +289,12 @@ hc_message_parse(const char *data, gsize len, HcMessage *m, HcWsFault *f)
     return FALSE;
   }
   m->id = json_object_get(m->root, "id");
-  if (m->id && !(json_is_integer(m->id) ||
-                 (json_is_string(m->id) && json_string_length(m->id) <= 64 &&
-                  g_utf8_validate(json_string_value(m->id), -1, NULL)))) {
+  if (m->id &&
+      !(json_is_integer(m->id) || (json_is_string(m->id) && json_string_length(m->id) <= 64 &&
+                                   g_utf8_validate(json_string_value(m->id), -1, NULL)))) {
     m->id = NULL;
-    hc_ws_fault(f, HC_WS_INVALID_MESSAGE, "id", "id must be an integer or a string of up to 64 bytes");
+    hc_ws_fault(f, HC_WS_INVALID_MESSAGE, "id",
+                "id must be an integer or a string of up to 64 bytes");
     return FALSE;
   }
   type = json_object_get(m->root, "type");

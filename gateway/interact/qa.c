@@ -87,8 +87,7 @@ hc_session_questions(HcSession *s, HcConn *c)
 
   g_hash_table_iter_init(&it, s->questions);
   while (g_hash_table_iter_next(&it, NULL, &q))
-    if (!c || hc_question_public(s, q) ||
-        hc_session_sees(c, HC_AUDIENCE_MODERATORS, q_author(q)))
+    if (!c || hc_question_public(s, q) || hc_session_sees(c, HC_AUDIENCE_MODERATORS, q_author(q)))
       g_ptr_array_add(list, q);
   g_ptr_array_sort(list, by_votes_then_age);
   for (guint i = 0; i < list->len; i++)
@@ -126,8 +125,8 @@ hc_qa_ask(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
   HcSession *s = c->session;
   gint64 id = s->next_question++;
   gboolean anonymous = hc_msg_bool(m, "anonymous") == 1;
-  gboolean moderated = json_is_true(json_object_get(s->settings, "moderation")) &&
-                       !hc_conn_is_moderator(c);
+  gboolean moderated =
+    json_is_true(json_object_get(s->settings, "moderation")) && !hc_conn_is_moderator(c);
   json_t *q = json_pack("{s:I, s:s, s:s, s:i, s:b, s:s?, s:s?, s:I, s:n, s:n, s:b, s:s}", "id",
                         (json_int_t)id, "text", hc_msg_str(m, "text"), "state",
                         moderated ? "pending" : "published", "votes", 0, "anonymous", anonymous,
@@ -265,8 +264,8 @@ hc_qa_moderate(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
     json_object_set_new(q, "edited", json_true());
   }
   seq = q_event(s, t->event, q, was_public || prev, prev);
-  *result = json_pack("{s:O, s:s, s:I}", "question", json_object_get(q, "id"), "state",
-                      q_state(q), "seq", (json_int_t)seq);
+  *result = json_pack("{s:O, s:s, s:I}", "question", json_object_get(q, "id"), "state", q_state(q),
+                      "seq", (json_int_t)seq);
   return 0;
 }
 
@@ -311,9 +310,9 @@ hc_chat_send(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
   g_hash_table_insert(s->last_chat, g_strdup(c->who.participant), g_memdup2(&now, sizeof now));
   held = !hc_conn_is_moderator(c) && held_by_filter(text);
   id = s->next_chat++;
-  msg = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s}", "id", (json_int_t)id, "text", text,
-                  "site", c->who.site, "name", c->who.name, "state", held ? "held" : "published",
-                  "ts", (json_int_t)hc_now_ms(), "_author", c->who.participant);
+  msg = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s}", "id", (json_int_t)id, "text", text, "site",
+                  c->who.site, "name", c->who.name, "state", held ? "held" : "published", "ts",
+                  (json_int_t)hc_now_ms(), "_author", c->who.participant);
   g_queue_push_tail(&s->chat, msg);
   if (s->chat.length > 200)
     json_decref(g_queue_pop_head(&s->chat));

@@ -73,8 +73,8 @@ hc_hand_handle(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
     g_ptr_array_set_size(s->hands, 0);
     event = "hand.cleared";
   }
-  seq = hc_session_event(s, event, json_pack("{s:s?, s:o}", "site", target, "queue",
-                                             sites_json(s->hands)),
+  seq = hc_session_event(s, event,
+                         json_pack("{s:s?, s:o}", "site", target, "queue", sites_json(s->hands)),
                          HC_AUDIENCE_ALL, NULL);
   *result = json_pack("{s:s?, s:o, s:I}", "site", target, "queue", sites_json(s->hands), "seq",
                       (json_int_t)seq);
@@ -92,8 +92,8 @@ hc_stage_handle(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
   gint64 seq;
 
   if (invite == sites_find(s->stage, site, &i)) {
-    hc_ws_fault(f, HC_WS_INVALID_STATE, "site", invite ? "%s is already on stage"
-                                                        : "%s is not on stage", site);
+    hc_ws_fault(f, HC_WS_INVALID_STATE, "site",
+                invite ? "%s is already on stage" : "%s is not on stage", site);
     return -1;
   }
   if (invite) {
@@ -134,13 +134,15 @@ poll_create(HcSession *s, const HcMessage *m, json_t **result, HcWsFault *f)
   gint64 id;
   size_t i;
 
-  json_array_foreach(correct, i, v) if (json_integer_value(v) >= (json_int_t)json_array_size(options))
+  json_array_foreach(correct, i,
+                     v) if (json_integer_value(v) >= (json_int_t)json_array_size(options))
   {
     hc_ws_fault(f, HC_WS_INVALID_ARGUMENT, "correct", "correct names an option that is not there");
     return -1;
   }
   if (correct && !multi && json_array_size(correct) > 1) {
-    hc_ws_fault(f, HC_WS_INVALID_ARGUMENT, "correct", "a single-choice quiz has one correct option");
+    hc_ws_fault(f, HC_WS_INVALID_ARGUMENT, "correct",
+                "a single-choice quiz has one correct option");
     return -1;
   }
   id = s->next_poll++;
@@ -152,14 +154,14 @@ poll_create(HcSession *s, const HcMessage *m, json_t **result, HcWsFault *f)
                 correct != NULL, "correct", correct, "state", "draft", "votes", 0, "counts", counts,
                 "sites");
   g_hash_table_insert(s->polls, g_memdup2(&id, sizeof id), p);
-  g_hash_table_insert(s->poll_voters, g_memdup2(&id, sizeof id),
-                      g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                            (GDestroyNotify)json_decref));
+  g_hash_table_insert(
+    s->poll_voters, g_memdup2(&id, sizeof id),
+    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_decref));
   hc_store_put_object(HC_STORE_POLL, s->id, id, p);
   *result = json_pack("{s:I, s:s, s:I}", "poll", (json_int_t)id, "state", "draft", "seq",
-                      (json_int_t)hc_session_event(s, "poll.created",
-                                                   json_pack("{s:o}", "poll", hc_poll_view(p, TRUE)),
-                                                   HC_AUDIENCE_MODERATORS, NULL));
+                      (json_int_t)hc_session_event(
+                        s, "poll.created", json_pack("{s:o}", "poll", hc_poll_view(p, TRUE)),
+                        HC_AUDIENCE_MODERATORS, NULL));
   return 0;
 }
 
@@ -173,12 +175,15 @@ poll_count(json_t *p, json_t *choices, const char *site, int delta)
   json_array_foreach(choices, i, v)
   {
     size_t k = (size_t)json_integer_value(v);
-    json_array_set_new(counts, k, json_integer(json_integer_value(json_array_get(counts, k)) + delta));
+    json_array_set_new(counts, k,
+                       json_integer(json_integer_value(json_array_get(counts, k)) + delta));
   }
-  json_object_set_new(sites, site, json_integer(json_integer_value(json_object_get(sites, site)) + delta));
+  json_object_set_new(sites, site,
+                      json_integer(json_integer_value(json_object_get(sites, site)) + delta));
   if (json_integer_value(json_object_get(sites, site)) <= 0)
     json_object_del(sites, site);
-  json_object_set_new(p, "votes", json_integer(json_integer_value(json_object_get(p, "votes")) + delta));
+  json_object_set_new(p, "votes",
+                      json_integer(json_integer_value(json_object_get(p, "votes")) + delta));
 }
 
 static int
@@ -208,11 +213,11 @@ poll_vote(HcConn *c, HcSession *s, json_t *p, const HcMessage *m, json_t **resul
   g_hash_table_insert(voters, g_strdup(c->who.participant), json_incref(choices));
   hc_store_poll_vote(s->id, id, c->who.participant, c->who.site, choices);
   hc_store_put_object(HC_STORE_POLL, s->id, id, p);
-  seq = hc_session_event(s, "poll.voted",
-                         json_pack("{s:I, s:O, s:O}", "poll", (json_int_t)id, "votes",
-                                   json_object_get(p, "votes"), "counts",
-                                   json_object_get(p, "counts")),
-                         HC_AUDIENCE_MODERATORS, NULL);
+  seq =
+    hc_session_event(s, "poll.voted",
+                     json_pack("{s:I, s:O, s:O}", "poll", (json_int_t)id, "votes",
+                               json_object_get(p, "votes"), "counts", json_object_get(p, "counts")),
+                     HC_AUDIENCE_MODERATORS, NULL);
   *result = json_pack("{s:I, s:O, s:I}", "poll", (json_int_t)id, "choices", choices, "seq",
                       (json_int_t)seq);
   return 0;
@@ -253,9 +258,8 @@ hc_poll_handle(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
       return poll_vote(c, s, p, m, result, f);
     json_object_set_new(p, "state", json_string(steps[i].to));
     hc_store_put_object(HC_STORE_POLL, s->id, id, p);
-    seq = hc_session_event(s, steps[i].event,
-                           json_pack("{s:o}", "poll", hc_poll_view(p, FALSE)), HC_AUDIENCE_ALL,
-                           NULL);
+    seq = hc_session_event(s, steps[i].event, json_pack("{s:o}", "poll", hc_poll_view(p, FALSE)),
+                           HC_AUDIENCE_ALL, NULL);
     *result = json_pack("{s:I, s:s, s:I}", "poll", (json_int_t)id, "state", steps[i].to, "seq",
                         (json_int_t)seq);
     return 0;

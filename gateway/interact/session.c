@@ -43,8 +43,8 @@ default_settings(void)
   const HcInteractLimits *l = &hc_interact_limits;
 
   return json_pack("{s:b, s:s, s:b, s:i, s:s}", "moderation", l->moderation, "qa_visibility",
-                   l->answered_only ? "answered" : "all", "chat", 1, "slow_mode", 0,
-                   "main_stream", l->main_stream ? l->main_stream : "");
+                   l->answered_only ? "answered" : "all", "chat", 1, "slow_mode", 0, "main_stream",
+                   l->main_stream ? l->main_stream : "");
 }
 
 static void
@@ -81,14 +81,14 @@ session_new(const char *id, gint64 seq, json_t *settings, json_t *room)
   if (json_is_object(settings))
     json_object_update_existing(merged, settings);
   s->settings = merged;
-  s->questions = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                       (GDestroyNotify)json_decref);
-  s->qa_voters = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                       (GDestroyNotify)g_hash_table_unref);
-  s->polls = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                   (GDestroyNotify)json_decref);
-  s->poll_voters = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                         (GDestroyNotify)g_hash_table_unref);
+  s->questions =
+    g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)json_decref);
+  s->qa_voters =
+    g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)g_hash_table_unref);
+  s->polls =
+    g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)json_decref);
+  s->poll_voters =
+    g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)g_hash_table_unref);
   g_queue_init(&s->chat);
   s->next_question = s->next_poll = s->next_chat = 1;
   s->hands = g_ptr_array_new_with_free_func(g_free);
@@ -132,9 +132,9 @@ load_poll(gint64 id, json_t *body, gpointer data)
   HcSession *s = data;
 
   g_hash_table_insert(s->polls, g_memdup2(&id, sizeof id), json_incref(body));
-  g_hash_table_insert(s->poll_voters, g_memdup2(&id, sizeof id),
-                      g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                            (GDestroyNotify)json_decref));
+  g_hash_table_insert(
+    s->poll_voters, g_memdup2(&id, sizeof id),
+    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_decref));
   s->next_poll = MAX(s->next_poll, id + 1);
 }
 
@@ -234,8 +234,8 @@ hc_session_get(const char *id, gboolean create, HcWsFault *f)
 gboolean
 hc_session_answered_only(HcSession *s)
 {
-  return g_strcmp0(json_string_value(json_object_get(s->settings, "qa_visibility")),
-                   "answered") == 0;
+  return g_strcmp0(json_string_value(json_object_get(s->settings, "qa_visibility")), "answered") ==
+         0;
 }
 
 /* The media clock of the session's main stream (its pipeline's running
@@ -389,7 +389,8 @@ presence_for(HcSession *s, gboolean moderator)
 
   if (moderator)
     return sites;
-  json_array_foreach(sites, i, site) viewers += json_integer_value(json_object_get(site, "viewers"));
+  json_array_foreach(sites, i, site) viewers +=
+    json_integer_value(json_object_get(site, "viewers"));
   i = json_array_size(sites);
   json_decref(sites);
   return json_pack("{s:i, s:I}", "sites", (int)i, "viewers", viewers);
@@ -484,13 +485,13 @@ json_t *
 hc_session_snapshot(HcSession *s, HcConn *c)
 {
   json_t *room = room_json(s);
-  json_t *snap = json_pack(
-    "{s:s, s:I, s:O, s:o, s:o, s:O, s:O, s:o, s:o, s:{s:s, s:s, s:s}}", "session", s->id, "seq",
-    (json_int_t)s->seq, "settings", s->settings, "questions", hc_session_questions(s, c), "chat",
-    visible_chat(s, c), "hands", json_object_get(room, "hands"), "stage",
-    json_object_get(room, "stage"), "polls", visible_polls(s, c), "presence",
-    presence_for(s, hc_conn_is_moderator(c)),
-    "you", "role", hc_role_name(c->who.role), "site", c->who.site, "name", c->who.name);
+  json_t *snap =
+    json_pack("{s:s, s:I, s:O, s:o, s:o, s:O, s:O, s:o, s:o, s:{s:s, s:s, s:s}}", "session", s->id,
+              "seq", (json_int_t)s->seq, "settings", s->settings, "questions",
+              hc_session_questions(s, c), "chat", visible_chat(s, c), "hands",
+              json_object_get(room, "hands"), "stage", json_object_get(room, "stage"), "polls",
+              visible_polls(s, c), "presence", presence_for(s, hc_conn_is_moderator(c)), "you",
+              "role", hc_role_name(c->who.role), "site", c->who.site, "name", c->who.name);
 
   json_decref(room);
   return snap;

@@ -296,8 +296,7 @@ hc_store_load_sessions(HcStoreSessionFunc func, gpointer data)
 
   while (s && sqlite3_step(s) == SQLITE_ROW) {
     json_t *settings = column_json(s, 2), *room = column_json(s, 3);
-    func((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), settings, room,
-         data);
+    func((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), settings, room, data);
     json_decref(settings);
     json_decref(room);
   }
@@ -305,8 +304,7 @@ hc_store_load_sessions(HcStoreSessionFunc func, gpointer data)
 }
 
 void
-hc_store_load_objects(HcStoreKind kind, const char *session, HcStoreObjectFunc func,
-                      gpointer data)
+hc_store_load_objects(HcStoreKind kind, const char *session, HcStoreObjectFunc func, gpointer data)
 {
   char *text = g_strdup_printf("SELECT id, body FROM %s WHERE session=? ORDER BY id", tables[kind]);
   sqlite3_stmt *s = query(text);

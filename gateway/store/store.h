@@ -47,8 +47,8 @@ gboolean hc_store_poll_vote(const char *session, gint64 poll, const char *voter,
 gboolean hc_store_prune_events(const char *session, gint64 upto);
 
 /* Loading at start. Callbacks get borrowed values valid during the call. */
-typedef void (*HcStoreSessionFunc)(const char *session, gint64 seq, json_t *settings,
-                                   json_t *room, gpointer data);
+typedef void (*HcStoreSessionFunc)(const char *session, gint64 seq, json_t *settings, json_t *room,
+                                   gpointer data);
 typedef void (*HcStoreObjectFunc)(gint64 id, json_t *body, gpointer data);
 typedef void (*HcStoreVoteFunc)(gint64 id, const char *voter, const char *site, json_t *choices,
                                 gpointer data);

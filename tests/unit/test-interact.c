@@ -109,8 +109,8 @@ test_tokens(void)
 {
   HcIdentity who;
   GError *err = NULL;
-  static const char *const bad[] = {"", "school", "school:x", "pirate:x:y", "school::y",
-                                    "school:a/b:y", "school:x:", "school:x:tab\there"};
+  static const char *const bad[] = {"",          "school",       "school:x",  "pirate:x:y",
+                                    "school::y", "school:a/b:y", "school:x:", "school:x:tab\there"};
 
   g_assert_true(hc_interact_token_check("school:school-12:Room 4", &who, NULL));
   g_assert_cmpint(who.role, ==, HC_ROLE_SCHOOL);
