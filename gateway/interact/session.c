@@ -90,7 +90,9 @@ session_new(const char *id, gint64 seq, json_t *settings, json_t *room)
   s->poll_voters =
     g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)g_hash_table_unref);
   g_queue_init(&s->chat);
-  s->next_question = s->next_poll = s->next_chat = 1;
+  s->next_question = s->next_poll = 1;
+  /* Deleted chat messages leave no row: the counter is kept with the room. */
+  s->next_chat = MAX(1, json_integer_value(json_object_get(room, "next_chat")));
   s->hands = g_ptr_array_new_with_free_func(g_free);
   s->stage = g_ptr_array_new_with_free_func(g_free);
   json_array_foreach(json_object_get(room, "hands"), i, v)
@@ -113,7 +115,8 @@ room_json(HcSession *s)
     json_array_append_new(hands, json_string(s->hands->pdata[i]));
   for (guint i = 0; i < s->stage->len; i++)
     json_array_append_new(stage, json_string(s->stage->pdata[i]));
-  return json_pack("{s:o, s:o}", "hands", hands, "stage", stage);
+  return json_pack("{s:o, s:o, s:I}", "hands", hands, "stage", stage, "next_chat",
+                   (json_int_t)s->next_chat);
 }
 
 /* Loading. */

@@ -304,3 +304,104 @@ def test_reconnect_with_since_gets_exactly_the_missed_events(gateway_factory):
         await lec.close()
 
     run(scenario())
+
+
+def test_state_survives_a_restart(gateway_factory):
+    gw = gateway_factory(streams={}, extra=RATES)
+
+    async def before():
+        op, _ = await join(gw, "operator:museum:Op", "keep")
+        a, _ = await join(gw, "school:s1:Room", "keep")
+        b, _ = await join(gw, "school:s2:Room", "keep")
+        q = await a.call("qa.ask", text="Will this survive?")
+        await op.call("qa.approve", question=q["question"])
+        await b.call("qa.vote", question=q["question"])
+        await op.call("qa.answer", question=q["question"], text="Yes.")
+        q2 = await a.call("qa.ask", text="Published, with a vote")
+        await op.call("qa.approve", question=q2["question"])
+        await b.call("qa.vote", question=q2["question"])
+        await a.call("qa.ask", text="Still pending")
+        poll = await op.call("poll.create", question="Q?", options=["x", "y"], correct=[0])
+        await op.call("poll.open", poll=poll["poll"])
+        await a.call("poll.vote", poll=poll["poll"], choices=[0])
+        await b.call("poll.vote", poll=poll["poll"], choices=[1])
+        await op.call("poll.close", poll=poll["poll"])
+        await op.call("poll.publish", poll=poll["poll"])
+        await a.call("chat.send", text="first")
+        last = await a.call("chat.send", text="second")
+        await op.call("chat.delete", message=last["message"])
+        await b.call("hand.raise")
+        await a.call("hand.raise")
+        await op.call("session.configure", slow_mode=5)
+        snap = (await op.call("session.join", session="keep"))["state"]
+        for c in (op, a, b):
+            await c.close()
+        return snap, last["message"]
+
+    snap, deleted = asyncio.run(asyncio.wait_for(before(), 60))
+    assert gw.stop() == 0
+    gw.start()
+
+    async def after():
+        op, again = await join(gw, "operator:museum:Op", "keep")
+        state = again["state"]
+        for key in ("seq", "settings", "questions", "chat", "hands", "stage", "polls"):
+            assert state[key] == snap[key], key
+        assert state["polls"][0]["counts"] == [1, 1] and state["hands"] == ["s2", "s1"]
+        # Votes survive too: the same participant cannot vote twice.
+        b, _ = await join(gw, "school:s2:Room", "keep")
+        assert (await b.error("qa.vote", question=2))["code"] == "already_voted"
+        assert (await b.call("qa.unvote", question=2))["votes"] == 0
+        a, _ = await join(gw, "school:s1:Room", "keep")
+        r = await a.call("chat.send", text="third")
+        assert r["message"] > deleted and r["seq"] == snap["seq"] + 2  # after the unvote
+        ack = await b.call("session.join", session="keep", since=snap["seq"])
+        assert ack["mode"] == "replay" and ack["replayed"] == 2
+        for c in (op, a, b):
+            await c.close()
+
+    run(after())
+
+
+def test_presence_and_media_clock(gateway_factory):
+    gw = gateway_factory(streams={"demo": "test://?width=320&height=240&bitrate=300"},
+                         extra="[interact]\npresence_interval=100\nmoderation=false\n")
+    gw.wait_live("demo")
+
+    async def scenario():
+        op, _ = await join(gw, "operator:museum:Op", "here")
+        a1, _ = await join(gw, "school:s1:Board", "here")
+        a2, _ = await join(gw, "school:s1:Laptop", "here")
+        b, _ = await join(gw, "school:s2:Room", "here")
+
+        async def presence(c, want):
+            for _ in range(100):
+                m = await c.recv()
+                if m.get("type") == "presence" and want(m):
+                    return m
+            raise AssertionError("no such presence")
+
+        await presence(op, lambda m: m.get("sites") == [
+            {"site": "museum", "viewers": 1}, {"site": "s1", "viewers": 2},
+            {"site": "s2", "viewers": 1}])
+        await presence(b, lambda m: m.get("total") == {"sites": 3, "viewers": 4})
+        await a2.close()
+        await presence(b, lambda m: m.get("total") == {"sites": 3, "viewers": 3})
+
+        first = await a1.call("qa.ask", text="When?")
+        await asyncio.sleep(0.3)
+        second = await a1.call("qa.ask", text="And now?")
+        await b.sync()
+        e1, e2 = b.events("qa.asked")
+        assert e1["clock"]["source"] == "media" and e1["clock"]["stream"] == "demo"
+        assert e2["clock"]["t"] > e1["clock"]["t"] > 0
+        assert [e1["seq"], e2["seq"]] == [first["seq"], second["seq"]]
+        # A named main stream that does not exist: the gateway's monotonic clock.
+        await op.call("session.configure", main_stream="nothere")
+        await a1.call("qa.ask", text="Which clock?")
+        await b.sync()
+        assert b.events("qa.asked")[-1]["clock"]["source"] == "monotonic"
+        for c in (op, a1, b):
+            await c.close()
+
+    run(scenario())
