@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""The WebRTC benchmark's one input: a GStreamer encode (720p H.264
-constrained-baseline at --kbps, plus Opus) served over RTSP for hallcast
+"""The WebRTC benchmark's one input: a GStreamer encode of scrolling colour
+bars, detailed and moving enough that the encoder spends the whole bit rate
+yet cheap to encode (720p H.264 constrained-baseline at
+--kbps, plus Opus), served over RTSP for hallcast
 (rtsp://127.0.0.1:PORT/feed, one shared media) and teed, the same packets
 payloaded the same way, as RTP to Janus's mountpoint ports on 127.0.0.1.
 Encoded once, so both servers get the same input. Stops by itself after
@@ -17,7 +19,7 @@ from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 
 def launch(kbps, janus_video, janus_audio, fps=30):
-    video = (f"videotestsrc is-live=true pattern=ball ! "
+    video = (f"videotestsrc is-live=true pattern=smpte horizontal-speed=8 ! "
              f"video/x-raw,width=1280,height=720,framerate={fps}/1 ! "
              f"x264enc tune=zerolatency speed-preset=ultrafast bitrate={kbps} "
              f"key-int-max={fps * 2} ! video/x-h264,profile=constrained-baseline ! tee name=vt "

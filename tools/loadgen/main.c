@@ -70,6 +70,36 @@ proc_rss_kb(int pid)
   return rss * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
 }
 
+/* RcvbufErrors of /proc/net/snmp: datagrams this network namespace dropped
+ * because a socket's receive buffer was full, i.e. loss on our side. */
+static uint64_t
+udp_rcvbuf_errors(void)
+{
+  char *text = NULL, **lines;
+  uint64_t value = 0;
+  int col = -1;
+
+  if (!g_file_get_contents("/proc/net/snmp", &text, NULL, NULL))
+    return 0;
+  lines = g_strsplit(text, "\n", 0);
+  for (guint i = 0; lines[i]; i++) {
+    gchar **f;
+    if (!g_str_has_prefix(lines[i], "Udp: "))
+      continue;
+    f = g_strsplit(lines[i], " ", 0);
+    for (int k = 0; f[k]; k++) {
+      if (col < 0 && strcmp(f[k], "RcvbufErrors") == 0)
+        col = k;
+      else if (col >= 0 && k == col && g_ascii_isdigit(f[k][0]))
+        value = g_ascii_strtoull(f[k], NULL, 10);
+    }
+    g_strfreev(f);
+  }
+  g_strfreev(lines);
+  g_free(text);
+  return value;
+}
+
 /* Signalling thread: starts viewers at the set rate, then keeps Janus's
  * session alive until the media loop says stop. */
 static gpointer
@@ -223,7 +253,8 @@ report(Run *r, const Totals *t, const Snapshot *prev, const Snapshot *now)
 }
 
 static void
-summary(Run *r, const Totals *t, const Snapshot *steady0, const Snapshot *end, uint64_t rss0)
+summary(Run *r, const Totals *t, const Snapshot *steady0, const Snapshot *end, uint64_t rss0,
+        uint64_t rcvbuf_errors)
 {
   double secs = steady0->t_us ? (double)(end->t_us - steady0->t_us) / 1e6 : 0;
   uint64_t pkts = steady0->t_us ? end->pkts - steady0->pkts : 0;
@@ -237,12 +268,13 @@ summary(Run *r, const Totals *t, const Snapshot *steady0, const Snapshot *end, u
          ",\"verified\":%" G_GUINT64_FORMAT ",\"verify_failed\":%" G_GUINT64_FORMAT
          ",\"verify_every\":%d,\"srtp_gcm\":%d,\"srtp_aes_cm\":%d,\"steady_s\":%.2f"
          ",\"steady_pkts\":%" G_GUINT64_FORMAT ",\"steady_gw_cpu_us\":%.0f,\"gw_us_per_pkt\":%.3f"
-         ",\"gw_rss_kb_start\":%" G_GUINT64_FORMAT ",\"gw_rss_kb_end\":%" G_GUINT64_FORMAT "}\n",
+         ",\"gw_rss_kb_start\":%" G_GUINT64_FORMAT ",\"gw_rss_kb_end\":%" G_GUINT64_FORMAT
+         ",\"udp_rcvbuf_errors\":%" G_GUINT64_FORMAT "}\n",
          r->opt.janus ? "janus" : "whep", r->opt.viewers, t->connected, t->receiving, t->failed,
          g_atomic_int_get(&r->failed_signal), t->pkts, t->bytes, t->expected, t->lost,
          t->expected ? 100.0 * (double)t->lost / (double)t->expected : 0.0, t->rtcp, t->verified,
          t->verify_failed, r->media.verify_every, t->profiles[0], t->profiles[1], secs, pkts,
-         cpu_us, pkts ? cpu_us / (double)pkts : 0.0, rss0, rss);
+         cpu_us, pkts ? cpu_us / (double)pkts : 0.0, rss0, rss, rcvbuf_errors);
   fflush(stdout);
 }
 
@@ -258,6 +290,7 @@ media_loop(Run *r)
   gint64 next_report, next_tick = 0, ramp_end = 0;
   gint64 hard_end = r->t0 + (gint64)(r->opt.max_s * G_USEC_PER_SEC);
   uint64_t rss0 = r->opt.gateway_pid ? proc_rss_kb(r->opt.gateway_pid) : 0;
+  uint64_t rcvbuf0 = udp_rcvbuf_errors();
 
   epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->wake_fd, &wake);
   totals(r, &t);
@@ -296,7 +329,7 @@ media_loop(Run *r)
   g_atomic_int_set(&r->stop, 1);
   totals(r, &t);
   snapshot(r, &t, &now);
-  summary(r, &t, &steady0, &now, rss0);
+  summary(r, &t, &steady0, &now, rss0, udp_rcvbuf_errors() - rcvbuf0);
 }
 
 static gboolean

@@ -33,11 +33,16 @@ hc_lg_viewer_new(int id, gboolean controlling, const struct sockaddr_in *bind_to
 {
   HcLgViewer *v = g_new0(HcLgViewer, 1);
   struct sockaddr_in a = *bind_to;
+  int rcvbuf = 1 << 20;
 
   v->id = id;
   v->controlling = controlling;
   v->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   a.sin_port = 0;
+  /* Room for a keyframe burst while the one media thread serves the other
+   * sockets, as a browser has; capped by net.core.rmem_max. */
+  if (v->fd >= 0)
+    setsockopt(v->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   if (v->fd < 0 || bind(v->fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
     g_warning("viewer %d: socket: %s", id, g_strerror(errno));
     hc_lg_viewer_free(v);
