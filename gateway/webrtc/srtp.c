@@ -30,7 +30,7 @@ hc_srtp_init(GError **error)
     return FALSE;
   }
 #ifdef HC_SRTP_BUNDLED
-  g_info("%s, built on OpenSSL (subprojects/libsrtp2)", srtp_get_version_string());
+  g_info("%s, built on OpenSSL (subprojects/libsrtp2-openssl)", srtp_get_version_string());
 #else
   g_info("%s, the system library (Debian builds it on NSS: slower)", srtp_get_version_string());
 #endif

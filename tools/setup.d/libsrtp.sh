@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # libsrtp 2.5 built on OpenSSL (Debian's binary uses NSS: 5-10x slower SRTP,
 # 5x the memory per session). Fetches Debian's own source package and unpacks
-# it as the meson subproject subprojects/libsrtp2; gateway/webrtc/meson.build
+# it as the meson subproject subprojects/libsrtp2-openssl; gateway/webrtc/meson.build
 # builds it with crypto-library=openssl, or falls back to the system library
 # (with a message) when this step could not run. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-DEST=subprojects/libsrtp2
+DEST=subprojects/libsrtp2-openssl
 [ -f "$DEST/meson.build" ] && exit 0
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
