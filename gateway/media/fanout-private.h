@@ -10,8 +10,11 @@
 #include "fanout.h"
 #include "webrtc/srtp.h"
 
-#define HC_BATCH 64
+#define HC_BATCH 64 /* messages per sendmmsg */
 #define HC_PKT_CAP (HC_RING_SLOT_SIZE + HC_SRTP_TRAILER + 32)
+#define HC_ARENA (192 * 1024) /* bytes of packets in one batch */
+#define HC_GSO_MAX_SEGS 64    /* the kernel's limit (UDP_MAX_SEGMENTS) */
+#define HC_GSO_MAX_BYTES 65000
 #define HC_RECV_BATCH 32
 #define HC_RECV_CAP 2048
 
@@ -30,14 +33,28 @@ typedef struct {
   GHashTable *by_ufrag; /* our ufrag -> viewer */
   GHashTable *by_addr;  /* remote ip:port packed in a pointer -> viewer */
   GHashTable *by_id;    /* id -> viewer */
-  guint n;              /* packets in the send batch */
+  /* The send batch: messages over one arena of packets. With UDP GSO one
+   * message carries several packets of one viewer back to back: all of
+   * seg bytes but the last, which may be shorter (UDP_SEGMENT). */
+  gboolean gso; /* the kernel segments UDP (Linux 4.18+) */
+  guint64 datagrams, messages; /* sent, for the log at exit */
+  guint n;      /* messages in the batch */
+  guint32 arena_used;
+  struct {
+    const HcViewer *viewer; /* packets of whom may join; NULL: none may */
+    struct sockaddr_in to;
+    struct in_addr local;
+    guint32 offset, len;
+    guint16 seg, nseg;
+    gboolean closed; /* ended by a shorter packet */
+  } outs[HC_BATCH];
   struct mmsghdr msgs[HC_BATCH];
   struct iovec iov[HC_BATCH];
   union {
-    char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(guint16))];
     struct cmsghdr align;
   } cmsg[HC_BATCH];
-  guint8 bufs[HC_BATCH][HC_PKT_CAP];
+  guint8 arena[HC_ARENA];
   guint8 scratch[HC_RECV_CAP]; /* for STUN/DTLS answers and RTCP */
   /* receive side */
   struct mmsghdr rmsgs[HC_RECV_BATCH];

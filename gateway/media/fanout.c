@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -42,43 +43,88 @@ relaxed_add64(guint64 *p, guint64 v)
 guint8 *
 hc_worker_slot(HcWorker *w)
 {
-  if (w->n == HC_BATCH)
+  if (w->n == HC_BATCH || w->arena_used + HC_PKT_CAP > HC_ARENA)
     hc_worker_flush(w);
-  return w->bufs[w->n];
+  return w->arena + w->arena_used;
 }
 
-/* Prepares message i for v's address, from our address the viewer uses. */
+/* Queues the len bytes just written at the slot for to. A packet of the same
+ * viewer as the last message joins it as one more GSO segment when it fits. */
 static void
-address_msg(HcWorker *w, guint i, const HcViewer *v, const struct sockaddr_in *to, gsize len)
+commit_to(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to, gsize len,
+          gboolean mergeable)
+{
+  if (mergeable && w->gso && w->n > 0) {
+    __typeof__(w->outs[0]) *o = &w->outs[w->n - 1];
+    if (o->viewer == v && !o->closed && len <= o->seg && o->nseg < HC_GSO_MAX_SEGS &&
+        o->len + len <= HC_GSO_MAX_BYTES && o->offset + o->len == w->arena_used) {
+      o->len += (guint32)len;
+      o->nseg++;
+      o->closed = len < o->seg;
+      w->arena_used += (guint32)len;
+      return;
+    }
+  }
+  w->outs[w->n].viewer = mergeable ? v : NULL;
+  w->outs[w->n].to = *to;
+  w->outs[w->n].local = v->local;
+  w->outs[w->n].offset = w->arena_used;
+  w->outs[w->n].len = (guint32)len;
+  w->outs[w->n].seg = (guint16)len;
+  w->outs[w->n].nseg = 1;
+  w->outs[w->n].closed = FALSE;
+  w->n++;
+  w->arena_used += (guint32)len;
+}
+
+/* Fills message i from outs[i]: address, IP_PKTINFO (send from the address
+ * the viewer talks to), UDP_SEGMENT when it holds several packets. */
+static void
+address_msg(HcWorker *w, guint i)
 {
   struct msghdr *h = &w->msgs[i].msg_hdr;
+  struct cmsghdr *c;
+  gsize control = 0;
 
-  w->iov[i].iov_base = w->bufs[i];
-  w->iov[i].iov_len = len;
+  w->iov[i].iov_base = w->arena + w->outs[i].offset;
+  w->iov[i].iov_len = w->outs[i].len;
   memset(h, 0, sizeof *h);
-  h->msg_name = (void *)to;
-  h->msg_namelen = sizeof *to;
+  h->msg_name = &w->outs[i].to;
+  h->msg_namelen = sizeof w->outs[i].to;
   h->msg_iov = &w->iov[i];
   h->msg_iovlen = 1;
-  if (v->local.s_addr != INADDR_ANY) {
-    struct cmsghdr *c = &w->cmsg[i].align;
-    struct in_pktinfo pi = {.ipi_ifindex = 0, .ipi_spec_dst = v->local};
+  if (w->outs[i].local.s_addr == INADDR_ANY && w->outs[i].nseg == 1)
+    return;
+  memset(&w->cmsg[i], 0, sizeof w->cmsg[i]);
+  h->msg_control = w->cmsg[i].buf;
+  h->msg_controllen = sizeof w->cmsg[i].buf;
+  c = CMSG_FIRSTHDR(h);
+  if (w->outs[i].local.s_addr != INADDR_ANY) {
+    struct in_pktinfo pi = {.ipi_ifindex = 0, .ipi_spec_dst = w->outs[i].local};
 
-    memset(&w->cmsg[i], 0, sizeof w->cmsg[i]);
-    h->msg_control = w->cmsg[i].buf;
-    h->msg_controllen = sizeof w->cmsg[i].buf;
     c->cmsg_level = IPPROTO_IP;
     c->cmsg_type = IP_PKTINFO;
     c->cmsg_len = CMSG_LEN(sizeof pi);
     memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    control += CMSG_SPACE(sizeof pi);
+    c = CMSG_NXTHDR(h, c);
   }
+  if (w->outs[i].nseg > 1) {
+    guint16 seg = w->outs[i].seg;
+
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof seg);
+    memcpy(CMSG_DATA(c), &seg, sizeof seg);
+    control += CMSG_SPACE(sizeof seg);
+  }
+  h->msg_controllen = control;
 }
 
 void
 hc_worker_commit(HcWorker *w, const HcViewer *v, gsize len)
 {
-  address_msg(w, w->n, v, &v->remote, len);
-  w->n++;
+  commit_to(w, v, &v->remote, len, TRUE);
 }
 
 void
@@ -86,6 +132,8 @@ hc_worker_flush(HcWorker *w)
 {
   guint sent = 0;
 
+  for (guint i = 0; i < w->n; i++)
+    address_msg(w, i);
   while (sent < w->n) {
     int r = sendmmsg(w->sock, w->msgs + sent, w->n - sent, 0);
     if (r < 0) {
@@ -95,9 +143,13 @@ hc_worker_flush(HcWorker *w)
       relaxed_add64(&hc_fanout_drops, w->n - sent);
       break;
     }
+    for (int i = 0; i < r; i++)
+      w->datagrams += w->outs[sent + i].nseg;
+    w->messages += (guint)r;
     sent += (guint)r;
   }
   w->n = 0;
+  w->arena_used = 0;
 }
 
 void
@@ -107,8 +159,7 @@ hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to,
   guint8 *slot = hc_worker_slot(w);
 
   memcpy(slot, data, len);
-  address_msg(w, w->n, v, to, len);
-  w->n++;
+  commit_to(w, v, to, len, FALSE);
   hc_worker_flush(w);
 }
 
@@ -383,6 +434,9 @@ worker_free(HcWorker *w)
       g_warning("worker %u: cannot wake: %s", w->index, g_strerror(errno));
     g_thread_join(w->thread);
   }
+  if (w->messages)
+    g_info("worker %u: sent %" G_GUINT64_FORMAT " datagrams in %" G_GUINT64_FORMAT " messages%s",
+           w->index, w->datagrams, w->messages, w->gso ? " (UDP GSO)" : "");
   run_commands(w);
   while (w->viewers && w->viewers->len)
     hc_worker_drop(w, w->viewers->pdata[0], "shutdown");
@@ -433,6 +487,13 @@ worker_new(guint index, GError **error)
     goto fail;
   }
   setsockopt(w->sock, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
+  {
+    /* UDP GSO if the kernel has it: set, then clear the socket default (each
+     * message says its own segment size). */
+    int seg = 1200, none = 0;
+    w->gso = setsockopt(w->sock, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg) == 0 &&
+             setsockopt(w->sock, SOL_UDP, UDP_SEGMENT, &none, sizeof none) == 0;
+  }
   setsockopt(w->sock, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
   w->port = ntohs(addr.sin_port);
   w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -468,8 +529,8 @@ hc_fanout_start(const HcFanoutConfig *cfg, GError **error)
     }
     n_workers = i + 1;
   }
-  g_info("WebRTC: %u fan-out workers on UDP %s ports %u..%u", n, cfg->udp_address,
-         workers[0]->port, workers[n - 1]->port);
+  g_info("WebRTC: %u fan-out workers on UDP %s ports %u..%u%s", n, cfg->udp_address,
+         workers[0]->port, workers[n - 1]->port, workers[0]->gso ? ", UDP GSO" : "");
   return TRUE;
 }
 
