@@ -153,7 +153,7 @@ on_nack(gpointer data, guint32 ssrc, guint16 seq)
   Feedback *f = data;
   HcViewer *v = f->v;
   HcViewerTrack *t = track_of(v, ssrc);
-  guint16 last, back;
+  guint64 idx;
 
   if (!t || !t->started || t->next == t->first)
     return;
@@ -164,12 +164,10 @@ on_nack(gpointer data, guint32 ssrc, guint16 seq)
   }
   if (v->nack_budget == 0)
     return;
-  /* Map the viewer's sequence number back to a ring index. */
-  last = (guint16)(t->seq_base + (guint16)(t->next - 1 - t->first));
-  back = (guint16)(last - seq);
-  if (back >= t->next - t->first || back >= t->ring->size)
+  idx = hc_viewer_track_index(t, seq);
+  if (idx == G_MAXUINT64)
     return;
-  if (hc_worker_emit(f->w, v, t, t->next - 1 - back, TRUE)) {
+  if (hc_worker_emit(f->w, v, t, idx, TRUE)) {
     v->nack_budget--;
     __atomic_fetch_add(&t->retransmits, 1, __ATOMIC_RELAXED);
   }

@@ -91,6 +91,21 @@ hc_viewer_free(HcViewer *v)
   g_free(v);
 }
 
+guint64
+hc_viewer_track_index(const HcViewerTrack *t, guint16 seq)
+{
+  guint16 last, back;
+
+  if (!t->started || t->next == t->first)
+    return G_MAXUINT64;
+  /* Sequence numbers are seq_base + (index - first), mod 2^16. */
+  last = (guint16)(t->seq_base + (guint16)(t->next - 1 - t->first));
+  back = (guint16)(last - seq);
+  if (back >= t->next - t->first || back >= t->ring->size)
+    return G_MAXUINT64;
+  return t->next - 1 - back;
+}
+
 const char *
 hc_viewer_state_name(HcViewerState st)
 {

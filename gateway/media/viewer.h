@@ -71,6 +71,11 @@ void hc_viewer_free(HcViewer *v);
 
 const char *hc_viewer_state_name(HcViewerState st);
 
+/* The ring index of the packet a viewer got with sequence number seq on
+ * track t (NACK lookup), or G_MAXUINT64 if it was never sent or is older
+ * than the ring. Sequence numbers wrap; the newest match wins. */
+guint64 hc_viewer_track_index(const HcViewerTrack *t, guint16 seq);
+
 /* Any thread: number of registered viewers (all streams, or one if stream != NULL). */
 guint hc_viewers_count(const char *stream);
 /* Any thread: calls fn for each registered viewer of stream under the

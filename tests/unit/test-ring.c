@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "media/ring.h"
+#include "media/viewer.h"
 #include "webrtc/rtp.h"
 
 /* An RTP packet with seq, marker, and a payload whose first byte is nal. */
@@ -98,6 +99,37 @@ test_keyframe_cache(void)
   for (int i = 0; i < 60; i++)
     hc_ring_push(r, pkt, packet(pkt, seq++, TRUE, 1, 100), 0);
   g_assert_cmpuint(hc_ring_start_index(r), ==, hc_ring_head(r));
+  hc_ring_free(r);
+}
+
+/* NACK lookup: a viewer that started at ring index 1000 with sequence
+ * numbers from 65530 (so they wrap) asks for lost packets by number. */
+static void
+test_nack_lookup(void)
+{
+  HcRing *r = hc_ring_new(256, FALSE);
+  HcViewerTrack t = {.ring = r, .seq_base = 65530, .started = TRUE, .first = 1000, .next = 1000};
+  guint8 pkt[100], out[HC_RING_SLOT_SIZE];
+
+  g_assert_cmpuint(hc_viewer_track_index(&t, 65530), ==, G_MAXUINT64); /* nothing sent */
+  for (int i = 0; i < 1300; i++)
+    hc_ring_push(r, pkt, packet(pkt, (guint16)i, TRUE, 1, 100), 0);
+  t.next = 1200; /* sent ring packets 1000..1199, numbered 65530, ..., 65535, 0, ..., 193 */
+  g_assert_cmpuint(hc_viewer_track_index(&t, 65530), ==, 1000);
+  g_assert_cmpuint(hc_viewer_track_index(&t, 65535), ==, 1005);
+  g_assert_cmpuint(hc_viewer_track_index(&t, 0), ==, 1006);
+  g_assert_cmpuint(hc_viewer_track_index(&t, 193), ==, 1199);
+  /* Not sent yet, and sent before this viewer's first packet. */
+  g_assert_cmpuint(hc_viewer_track_index(&t, 194), ==, G_MAXUINT64);
+  g_assert_cmpuint(hc_viewer_track_index(&t, 65529), ==, G_MAXUINT64);
+  /* The looked-up packet is the ring's own (its original sequence number). */
+  g_assert_cmpuint(hc_ring_read(r, hc_viewer_track_index(&t, 100), out, NULL, NULL), ==, 100);
+  g_assert_cmpuint((guint)(out[2] << 8 | out[3]), ==, 1106);
+  /* Older than the ring can hold: gone. */
+  t.next = 1299;
+  t.first = 1000;
+  g_assert_cmpuint(hc_viewer_track_index(&t, 65530), ==, G_MAXUINT64);
+  g_assert_cmpuint(hc_viewer_track_index(&t, (guint16)(65530 + 298)), ==, 1298);
   hc_ring_free(r);
 }
 
@@ -207,6 +239,7 @@ main(int argc, char **argv)
   g_test_add_func("/ring/wrap-and-lookup", test_wrap_and_lookup);
   g_test_add_func("/ring/refuses-bad-packets", test_refuses_bad_packets);
   g_test_add_func("/ring/keyframe-cache", test_keyframe_cache);
+  g_test_add_func("/ring/nack-lookup", test_nack_lookup);
   g_test_add_func("/rtp/rewrite", test_rewrite);
   g_test_add_func("/rtcp/feedback", test_rtcp_feedback);
   g_test_add_func("/rtcp/sender-report", test_sender_report);
