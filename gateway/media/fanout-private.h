@@ -38,6 +38,7 @@ typedef struct {
    * seg bytes but the last, which may be shorter (UDP_SEGMENT). */
   gboolean gso; /* the kernel segments UDP (Linux 4.18+) */
   guint64 datagrams, messages; /* sent, for the log at exit */
+  gboolean trim;                /* DTLS sessions were freed: trim the heap */
   guint n;      /* messages in the batch */
   guint32 arena_used;
   struct {

@@ -83,7 +83,10 @@ on_dtls(HcWorker *w, HcViewer *v, const guint8 *buf, gsize len)
   guint8 send[HC_SRTP_MAX_KEY], recv[HC_SRTP_MAX_KEY];
 
   if (!v->dtls) {
-    drop();
+    /* The session was freed once SRTP ran: an alert record (content type 21,
+     * in clear in the header) is close_notify or fatal, so the viewer left. */
+    if (buf[0] == 21 && g_atomic_int_get(&v->state) == HC_VIEWER_CONNECTED)
+      hc_worker_drop(w, v, "the viewer closed DTLS");
     return;
   }
   st = hc_dtls_receive(v->dtls, buf, len);
@@ -204,6 +207,12 @@ on_rtcp(HcWorker *w, HcViewer *v, const guint8 *buf, gsize len)
     return;
   }
   v->last_heard_us = f.now;
+  /* SRTCP from the viewer proves it has the keys, so its DTLS handshake is
+   * over: the SSL session (the bulk of a viewer's memory) can go. */
+  if (v->dtls) {
+    g_clear_pointer(&v->dtls, hc_dtls_free);
+    w->trim = TRUE;
+  }
   hc_rtcp_parse(copy, (gsize)n, &feedback, &f);
 }
 

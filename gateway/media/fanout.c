@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <netinet/udp.h>
 #include <sys/epoll.h>
@@ -317,11 +318,19 @@ send_sender_report(HcWorker *w, HcViewer *v, HcViewerTrack *t, gint64 now, guint
 static void
 tick(HcWorker *w)
 {
+  static gint64 last_trim;
   gint64 now = g_get_monotonic_time();
   guint64 ntp = hc_ntp_now();
   gint64 handshake = (gint64)hc_fanout_config.handshake_timeout_s * G_USEC_PER_SEC;
   gint64 idle = (gint64)hc_fanout_config.idle_timeout_s * G_USEC_PER_SEC;
 
+  /* DTLS handshakes free tens of KB each: give them back to the system at
+   * most once a second, so the resident size follows the viewers. */
+  if (w->trim && now - __atomic_load_n(&last_trim, __ATOMIC_RELAXED) > G_USEC_PER_SEC) {
+    __atomic_store_n(&last_trim, now, __ATOMIC_RELAXED);
+    w->trim = FALSE;
+    malloc_trim(0);
+  }
   for (guint i = w->viewers->len; i > 0; i--) {
     HcViewer *v = w->viewers->pdata[i - 1];
     HcViewerState st = g_atomic_int_get(&v->state);
@@ -338,6 +347,11 @@ tick(HcWorker *w)
       while ((n = hc_dtls_next_out(v->dtls, w->scratch, sizeof w->scratch)) > 0)
         hc_worker_send_now(w, v, &v->remote, w->scratch, n);
     } else if (st == HC_VIEWER_CONNECTED && now - v->last_sr_us >= G_USEC_PER_SEC) {
+      /* Without RTCP from it, keep DTLS 5 s for retransmitting our last flight. */
+      if (v->dtls && now - v->connected_us > 5 * G_USEC_PER_SEC) {
+        g_clear_pointer(&v->dtls, hc_dtls_free);
+        w->trim = TRUE;
+      }
       v->last_sr_us = now;
       send_sender_report(w, v, &v->video, now, ntp);
       send_sender_report(w, v, &v->audio, now, ntp);
