@@ -15,6 +15,7 @@
 #define HC_ARENA (192 * 1024) /* bytes of packets in one batch */
 #define HC_GSO_MAX_SEGS 64    /* the kernel's limit (UDP_MAX_SEGMENTS) */
 #define HC_GSO_MAX_BYTES 65000
+#define HC_LATENCY_BUCKETS 101 /* of 100 us; the last one is 10 ms and more */
 #define HC_RECV_BATCH 32
 #define HC_RECV_CAP 2048
 
@@ -39,6 +40,8 @@ typedef struct {
   gboolean gso; /* the kernel segments UDP (Linux 4.18+) */
   guint64 datagrams, messages; /* sent, for the log at exit */
   gboolean trim;                /* DTLS sessions were freed: trim the heap */
+  gint64 now;                   /* clock at the start of the current viewer's send */
+  guint64 latency[HC_LATENCY_BUCKETS]; /* appsink-to-send, per packet per viewer */
   guint n;      /* messages in the batch */
   guint32 arena_used;
   struct {

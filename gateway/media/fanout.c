@@ -175,6 +175,10 @@ hc_worker_emit(HcWorker *w, HcViewer *v, HcViewerTrack *t, guint64 idx, gboolean
   if (len == 0)
     return FALSE;
   if (!retransmit) {
+    gint64 arrival = hc_ring_arrival(t->ring, idx);
+    gint64 wait = arrival && w->now > arrival ? (w->now - arrival) / 100 : 0;
+
+    w->latency[MIN(wait, HC_LATENCY_BUCKETS - 1)]++;
     t->last_ts = hc_rtp_timestamp(buf);
     t->last_time_us = time_us;
   }
@@ -200,6 +204,8 @@ send_track(HcWorker *w, HcViewer *v, HcViewerTrack *t, gboolean video)
   if (t->pt < 0 || !ring)
     return;
   head = hc_ring_head(ring);
+  if (t->next < head)
+    w->now = g_get_monotonic_time();
   if (!t->started || head - t->next > ring->size - ring->size / 8) {
     /* Start (or restart after falling behind) on the latest keyframe. */
     guint64 start = video ? hc_ring_start_index(ring) : head;
@@ -448,9 +454,26 @@ worker_free(HcWorker *w)
       g_warning("worker %u: cannot wake: %s", w->index, g_strerror(errno));
     g_thread_join(w->thread);
   }
-  if (w->messages)
-    g_info("worker %u: sent %" G_GUINT64_FORMAT " datagrams in %" G_GUINT64_FORMAT " messages%s",
-           w->index, w->datagrams, w->messages, w->gso ? " (UDP GSO)" : "");
+  if (w->messages) {
+    guint64 total = 0, seen = 0;
+    int p50 = -1, p99 = -1, p999 = -1;
+
+    for (guint i = 0; i < HC_LATENCY_BUCKETS; i++)
+      total += w->latency[i];
+    for (guint i = 0; i < HC_LATENCY_BUCKETS && total; i++) {
+      seen += w->latency[i];
+      if (p50 < 0 && seen * 2 >= total)
+        p50 = (int)i;
+      if (p99 < 0 && seen * 100 >= total * 99)
+        p99 = (int)i;
+      if (p999 < 0 && seen * 1000 >= total * 999)
+        p999 = (int)i;
+    }
+    g_info("worker %u: sent %" G_GUINT64_FORMAT " datagrams in %" G_GUINT64_FORMAT
+           " messages%s; appsink to send: p50 < %.1f ms, p99 < %.1f ms, p99.9 < %.1f ms",
+           w->index, w->datagrams, w->messages, w->gso ? " (UDP GSO)" : "", (p50 + 1) / 10.0,
+           (p99 + 1) / 10.0, (p999 + 1) / 10.0);
+  }
   run_commands(w);
   while (w->viewers && w->viewers->len)
     hc_worker_drop(w, w->viewers->pdata[0], "shutdown");

@@ -97,6 +97,7 @@ hc_ring_push(HcRing *ring, const guint8 *pkt, gsize len, gint64 time_us)
   slot->len = (guint16)len;
   slot->keyframe = key;
   slot->time_us = time_us;
+  slot->arrival_us = g_get_monotonic_time();
   __atomic_store_n(&ring->head, idx + 1, __ATOMIC_RELEASE);
   if (key)
     __atomic_store_n(&ring->key, idx + 1, __ATOMIC_RELEASE);
@@ -142,4 +143,14 @@ hc_ring_read(const HcRing *ring, guint64 idx, guint8 *buf, gboolean *keyframe,
   if (time_us)
     *time_us = t;
   return len;
+}
+
+gint64
+hc_ring_arrival(const HcRing *ring, guint64 idx)
+{
+  guint64 head = hc_ring_head(ring);
+
+  if (idx >= head || head - idx >= ring->size)
+    return 0;
+  return ring->slots[idx & (ring->size - 1)].arrival_us;
 }

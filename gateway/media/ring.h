@@ -13,6 +13,7 @@
 
 typedef struct {
   gint64 time_us;  /* pipeline clock time of the buffer (monotonic), for sender reports */
+  gint64 arrival_us; /* monotonic time it was pushed, for the latency figures */
   guint16 len;
   guint8 keyframe; /* the first packet of an access unit that starts a keyframe */
   guint8 data[HC_RING_SLOT_SIZE];
@@ -51,6 +52,10 @@ guint64 hc_ring_start_index(const HcRing *ring);
  * already overwritten). *keyframe and *time_us (may be NULL) describe it. */
 gsize hc_ring_read(const HcRing *ring, guint64 idx, guint8 *buf, gboolean *keyframe,
                    gint64 *time_us);
+
+/* Any thread: when packet idx was pushed (monotonic us), 0 if it is not in
+ * the ring. A statistic: not validated against a concurrent overwrite. */
+gint64 hc_ring_arrival(const HcRing *ring, guint64 idx);
 
 /* TRUE if the H.264 RTP payload (RFC 6184) carries an SPS or an IDR slice. */
 gboolean hc_h264_rtp_is_key(const guint8 *payload, gsize len);
