@@ -129,7 +129,8 @@ start_streams(HcConfig *cfg)
     char *group = g_strdup_printf("stream %s", names[i]);
     GError *err = NULL;
 
-    if (!hc_streams_create(names[i], hc_config_string(cfg, group, "url"), TRUE, &err)) {
+    if (!hc_streams_create_with_key(names[i], hc_config_string(cfg, group, "url"),
+                                    hc_config_string(cfg, group, "key"), TRUE, &err)) {
       g_warning("stream %s: %s", names[i], err->message);
       g_error_free(err);
     }

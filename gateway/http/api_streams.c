@@ -20,7 +20,10 @@ track_json(const char *kind, const HcTrackInfo *t)
   if (strcmp(kind, "video") == 0) {
     json_object_set_new(o, "width", json_integer(t->width));
     json_object_set_new(o, "height", json_integer(t->height));
-    json_object_set_new(o, "fps", json_real(t->fps));
+    /* Nominal rate from the caps; sources that do not say get the counted one. */
+    json_object_set_new(o, "fps", json_real(t->fps > 0 ? t->fps : t->measured_fps));
+    json_object_set_new(o, "measured_fps", json_real(t->measured_fps));
+    json_object_set_new(o, "keyframe_interval", json_real(t->keyframe_interval));
   } else {
     json_object_set_new(o, "rate", json_integer(t->rate));
     json_object_set_new(o, "channels", json_integer(t->channels));
@@ -45,6 +48,9 @@ stream_json(HcStream *s)
                 "origin", info.origin, "state", hc_stream_state_name(info.state), "last_error",
                 info.last_error ? json_string(info.last_error) : json_null(), "uptime",
                 (json_int_t)info.uptime_s, "tracks", tracks, "hls", hls);
+  json_object_set_new(o, "bitrate",
+                      json_integer((json_int_t)(info.video.bitrate + info.audio.bitrate)));
+  json_object_set_new(o, "reconnects", json_integer(info.reconnects));
   json_object_set_new(o, "viewers", json_integer(hc_whep_viewer_count(info.name)));
   g_free(hls);
   hc_stream_info_clear(&info);
@@ -86,7 +92,7 @@ create(const HcHttpRequest *req, HcHttpResponse *resp)
   const char *data = g_bytes_get_data(req->body, &len);
   json_error_t jerr;
   json_t *body = data ? json_loadb(data, len, 0, &jerr) : NULL;
-  const char *name, *url, *key;
+  const char *name, *url, *key, *publish_key = NULL;
   json_t *v;
   GError *err = NULL;
   HcStream *s;
@@ -99,17 +105,26 @@ create(const HcHttpRequest *req, HcHttpResponse *resp)
   }
   json_object_foreach(body, key, v)
   {
-    if (strcmp(key, "name") != 0 && strcmp(key, "url") != 0) {
+    if (strcmp(key, "name") != 0 && strcmp(key, "url") != 0 && strcmp(key, "key") != 0) {
       hc_http_set_error(resp, HC_EINVAL, key, "unknown field %s", key);
       goto out;
     }
   }
   if (!(name = need_string(body, "name", resp)) || !(url = need_string(body, "url", resp)))
     goto out;
-  s = hc_streams_create(name, url, FALSE, &err);
+  if (json_object_get(body, "key") && !(publish_key = need_string(body, "key", resp)))
+    goto out;
+  if (publish_key && strlen(publish_key) > 255) {
+    hc_http_set_error(resp, HC_EINVAL, "key", "key must be at most 255 bytes");
+    goto out;
+  }
+  s = hc_streams_create_with_key(name, url, publish_key, FALSE, &err);
   if (!s) {
     /* Which field is wrong follows from the code: names are checked first. */
     const char *field = err->code == HC_EEXISTS || !hc_stream_name_valid(name) ? "name" : "url";
+    /* Source plugins start the messages about a stream's key with "key". */
+    if (err->code == HC_EINVAL && g_str_has_prefix(err->message, "key"))
+      field = "key";
     hc_http_set_error(resp, err->code, err->code == HC_EFULL ? NULL : field, "%s", err->message);
     g_error_free(err);
     goto out;

@@ -11,6 +11,12 @@
 #include "core/error.h"
 #include "core/plugins.h"
 #include "rtp-out.h"
+#include "source.h"
+
+/* Seconds without media before a live source counts as lost, and before a
+ * source that never delivered does (cameras may take a while to answer). */
+#define STALL_LIVE_S 5
+#define STALL_START_S 20
 
 typedef struct {
   const HcPlugin *plugin;
@@ -21,11 +27,15 @@ typedef struct {
   HcTrackInfo info; /* guarded by the stream's lock */
   guint64 bytes;    /* atomically increased by the streaming thread */
   guint64 bytes_at_last_tick;
+  guint64 frames;   /* atomically increased by the streaming thread */
+  guint64 frames_at_last_tick;
+  gint64 last_key_us; /* streaming thread only: arrival of the last keyframe */
 } Track;
 
 struct HcStream {
   char *name;
   char *url;
+  char *key; /* publish key, a secret: never logged */
   gboolean from_config;
   gint state; /* HcStreamState; written on the main thread, read anywhere */
   gint live_queued; /* atomic: a mark_live is queued */
@@ -36,6 +46,12 @@ struct HcStream {
   Track video, audio;
 
   GstElement *pipeline;
+  HcSource *source;
+  /* The first pad of each track's chain: a source made again after a loss
+   * links here, so the tees and outputs behind never change. */
+  GstPad *video_head, *audio_head;
+  char *audio_type; /* media type the audio chain was built for */
+  guint stalled_s;  /* main thread: seconds without media */
   GstElement *video_tee, *aac_tee, *opus_tee;
   guint bus_watch;
   gboolean outputs_attached;
@@ -114,9 +130,30 @@ mark_live(gpointer data)
   HcStream *s = data;
 
   g_atomic_int_set(&s->live_queued, 0);
-  if (!s->removed && (s->state == HC_STREAM_STARTING || s->state == HC_STREAM_RECONNECTING))
+  if (s->removed)
+    return G_SOURCE_REMOVE;
+  if (s->state == HC_STREAM_STARTING || s->state == HC_STREAM_RECONNECTING ||
+      s->state == HC_STREAM_IDLE)
     set_state(s, HC_STREAM_LIVE);
+  if (s->source)
+    hc_source_ok(s->source);
   return G_SOURCE_REMOVE;
+}
+
+/* Streaming thread: the time between the last two keyframes, a health figure
+ * (a camera set to a long GOP makes viewers wait that long to start). Taken
+ * from arrival times: RTP sources may rebase timestamps (RTCP lip sync). */
+static void
+note_keyframe(HcStream *s, Track *t)
+{
+  gint64 now = g_get_monotonic_time(), last = t->last_key_us;
+
+  t->last_key_us = now;
+  if (!last)
+    return;
+  g_mutex_lock(&s->lock);
+  t->info.keyframe_interval = (now - last) / 1e6;
+  g_mutex_unlock(&s->lock);
 }
 
 /* Streaming thread: counts bytes and records caps of a track's tee input. */
@@ -129,6 +166,11 @@ track_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
     __atomic_fetch_add(&t->bytes, gst_buffer_get_size(buf), __ATOMIC_RELAXED);
+    if (t == &s->video) {
+      __atomic_fetch_add(&t->frames, 1, __ATOMIC_RELAXED);
+      if (!GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
+        note_keyframe(s, t);
+    }
     if (t == &s->video && g_atomic_int_get(&s->state) != HC_STREAM_LIVE &&
         g_atomic_int_compare_and_exchange(&s->live_queued, 0, 1))
       g_idle_add_full(G_PRIORITY_DEFAULT, mark_live, stream_ref(s), (GDestroyNotify)stream_unref);
@@ -206,6 +248,8 @@ link_chain(HcStream *s, GstPad *src, const char *desc)
     g_error_free(err);
     return NULL;
   }
+  /* Marked, so that an error inside it counts as the source's (see on_bus). */
+  g_object_set_data(G_OBJECT(bin), "hc-chain", GINT_TO_POINTER(1));
   gst_bin_add(GST_BIN(s->pipeline), bin);
   sink = gst_element_get_static_pad(bin, "sink");
   if (gst_pad_link(src, sink) != GST_PAD_LINK_OK) {
@@ -304,16 +348,56 @@ set_error(HcStream *s, const char *fmt, ...)
   g_mutex_unlock(&s->lock);
 }
 
-/* Streaming or main thread: a source pad appeared; link it by its name. */
+/* Links a pad of a source made again to the chain its track had. */
 static void
-on_source_pad(GstElement *src, GstPad *pad, gpointer data)
+relink(HcStream *s, GstPad *pad, GstPad *head, const char *track)
+{
+  GstPad *old = gst_pad_get_peer(head);
+
+  /* The bin of the lost source was removed, which unlinked it. */
+  if (old) {
+    gst_pad_unlink(old, head);
+    gst_object_unref(old);
+  }
+  if (gst_pad_link(pad, head) != GST_PAD_LINK_OK)
+    set_error(s, "cannot link the %s track of the source made again", track);
+}
+
+/* The media type of a pad's caps, or "" if they are not known yet. */
+static char *
+pad_media_type(GstPad *pad)
+{
+  GstCaps *caps = gst_pad_get_current_caps(pad);
+  char *mt;
+
+  if (!caps)
+    caps = gst_pad_query_caps(pad, NULL);
+  mt = caps && !gst_caps_is_any(caps) && !gst_caps_is_empty(caps)
+         ? g_strdup(gst_structure_get_name(gst_caps_get_structure(caps, 0)))
+         : g_strdup("");
+  if (caps)
+    gst_caps_unref(caps);
+  return mt;
+}
+
+/* Streaming or main thread: a source pad appeared; link it by its name, to
+ * the track's existing chain when the source was made again after a loss. */
+static void
+on_source_pad(GstPad *pad, gpointer data)
 {
   HcStream *s = data;
   char *name = gst_pad_get_name(pad);
-  GstCaps *caps = gst_pad_query_caps(pad, NULL);
-  const char *mt = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+  char *mt = pad_media_type(pad);
 
-  if (g_str_equal(name, "video") && !s->video_tee) {
+  if (g_str_equal(name, "video") && s->video_head) {
+    relink(s, pad, s->video_head, "video");
+  } else if (g_str_equal(name, "audio") && s->audio_head) {
+    if (g_strcmp0(mt, s->audio_type) == 0)
+      relink(s, pad, s->audio_head, "audio");
+    else
+      set_error(s, "the audio of the source changed from %s to %s: audio left out", s->audio_type,
+                mt);
+  } else if (g_str_equal(name, "video") && !s->video_tee) {
     s->video_tee = make_tee(s, "video", &s->video);
     if (!link_to_tee(s,
                      link_chain(s, pad,
@@ -321,14 +405,58 @@ on_source_pad(GstElement *src, GstPad *pad, gpointer data)
                                 "capsfilter caps=video/x-h264,stream-format=byte-stream,alignment=au"),
                      s->video_tee))
       set_error(s, "cannot link the video track");
+    s->video_head = gst_pad_get_peer(pad);
   } else if (g_str_equal(name, "audio") && !s->aac_tee) {
     if (!link_audio(s, pad, mt))
       set_error(s, "cannot link the audio track (%s)", mt);
+    s->audio_head = gst_pad_get_peer(pad);
+    s->audio_type = g_strdup(mt);
   } else {
     g_warning("stream %s: source pad %s ignored", s->name, name);
   }
-  gst_caps_unref(caps);
+  g_free(mt);
   g_free(name);
+}
+
+/* Main thread, while outputs join a pipeline that may be running already
+ * (sources whose tracks appear late). A sink that must preroll would take the
+ * whole pipeline back to PAUSED, where the sinks already there block the
+ * tees, so the new one might never preroll: a stalled stream. Bins added now
+ * handle their own asynchronous state changes instead. */
+static void
+on_output_added(GstBin *pipeline, GstElement *e, gpointer data)
+{
+  if (GST_IS_BIN(e))
+    g_object_set(e, "async-handling", TRUE, NULL);
+  else if (g_object_class_find_property(G_OBJECT_GET_CLASS(e), "async"))
+    g_object_set(e, "async", FALSE, NULL);
+}
+
+static GstPadProbeReturn
+hold(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return GST_PAD_PROBE_OK;
+}
+
+/* Holds (on) or releases the data entering the tees. A branch linked to a
+ * tee before its elements are started answers FLUSHING, which would stop the
+ * source's streaming threads for good; outputs attach while data is held. */
+static void
+hold_tees(HcStream *s, gulong ids[3], gboolean on)
+{
+  GstElement *tees[3] = {s->video_tee, s->aac_tee, s->opus_tee};
+
+  for (guint i = 0; i < 3; i++) {
+    GstPad *sink = tees[i] ? gst_element_get_static_pad(tees[i], "sink") : NULL;
+
+    if (!sink)
+      continue;
+    if (on)
+      ids[i] = gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, hold, NULL, NULL);
+    else if (ids[i])
+      gst_pad_remove_probe(sink, ids[i]);
+    gst_object_unref(sink);
+  }
 }
 
 static gboolean
@@ -338,10 +466,14 @@ attach_outputs(gpointer data)
   guint n;
   const HcPlugin **outs = hc_plugins_of_kind(HC_PLUGIN_OUTPUT, &n);
   HcStreamPads pads = {s->name, GST_BIN(s->pipeline), s->video_tee, s->aac_tee, s->opus_tee};
+  gulong added, held[3] = {0, 0, 0};
 
-  if (s->outputs_attached || s->removed)
+  /* Without any track yet (the source failed first), a later source attaches. */
+  if (s->outputs_attached || s->removed || (!s->video_tee && !s->aac_tee))
     return G_SOURCE_REMOVE;
   s->outputs_attached = TRUE;
+  hold_tees(s, held, TRUE);
+  added = g_signal_connect(s->pipeline, "element-added", G_CALLBACK(on_output_added), NULL);
   s->rtp_out = hc_rtp_out_attach(&pads);
   for (guint i = 0; i < n; i++) {
     GError *err = NULL;
@@ -354,15 +486,52 @@ attach_outputs(gpointer data)
     }
     g_array_append_val(s->outputs, o);
   }
+  g_signal_handler_disconnect(s->pipeline, added);
+  hold_tees(s, held, FALSE);
   return G_SOURCE_REMOVE;
 }
 
 /* Streaming thread: the source will add no more pads; attach outputs on the main thread. */
 static void
-on_no_more_pads(GstElement *src, gpointer data)
+on_no_more_pads(gpointer data)
 {
   g_idle_add_full(G_PRIORITY_DEFAULT, attach_outputs, stream_ref(data),
                   (GDestroyNotify)stream_unref);
+}
+
+/* Main thread: the source failed or ended and is made again after delay_ms;
+ * the tees and outputs keep running, so viewers stay connected. */
+static void
+on_source_lost(const char *why, guint delay_ms, gpointer data)
+{
+  HcStream *s = data;
+
+  s->stalled_s = 0;
+  set_error(s, "%s", why);
+  g_info("stream %s: source lost, next try in %.1f s", s->name, delay_ms / 1000.0);
+  if (!s->removed)
+    set_state(s, hc_source_waits(s->source) ? HC_STREAM_IDLE : HC_STREAM_RECONNECTING);
+}
+
+static const HcSourceCallbacks source_callbacks = {on_source_pad, on_no_more_pads, on_source_lost};
+
+/* TRUE if obj is inside a track's chain (parsers and transcoders before the tees). */
+static gboolean
+in_chain(GstObject *obj)
+{
+  GstObject *o = gst_object_ref(obj);
+  gboolean chain = FALSE;
+
+  while (o && !chain) {
+    GstObject *parent = gst_object_get_parent(o);
+
+    chain = g_object_get_data(G_OBJECT(o), "hc-chain") != NULL;
+    gst_object_unref(o);
+    o = parent;
+  }
+  if (o)
+    gst_object_unref(o);
+  return chain;
 }
 
 static gboolean
@@ -370,23 +539,42 @@ on_bus(GstBus *bus, GstMessage *msg, gpointer data)
 {
   HcStream *s = data;
   GError *err = NULL;
-  char *dbg = NULL;
+  char *dbg = NULL, *masked;
 
+  if (s->source && hc_source_handle_message(s->source, msg))
+    return G_SOURCE_CONTINUE;
   switch (GST_MESSAGE_TYPE(msg)) {
   case GST_MESSAGE_ERROR:
     gst_message_parse_error(msg, &err, &dbg);
-    set_error(s, "%s", err->message);
-    g_debug("stream %s: %s", s->name, dbg ? dbg : "");
-    set_state(s, HC_STREAM_ERROR);
-    gst_element_set_state(s->pipeline, GST_STATE_NULL);
+    masked = hc_source_mask_text(dbg ? dbg : "");
+    g_debug("stream %s: %s", s->name, masked);
+    g_free(masked);
+    if (s->source && in_chain(GST_MESSAGE_SRC(msg))) {
+      /* What the source sent broke a parser or decoder: start the source again. */
+      hc_source_lost(s->source, err->message);
+    } else {
+      set_error(s, "%s", err->message);
+      set_state(s, HC_STREAM_ERROR);
+      gst_element_set_state(s->pipeline, GST_STATE_NULL);
+    }
     g_error_free(err);
     g_free(dbg);
     break;
   case GST_MESSAGE_WARNING:
     gst_message_parse_warning(msg, &err, &dbg);
-    g_warning("stream %s: %s", s->name, err->message);
+    masked = hc_source_mask_text(err->message);
+    g_warning("stream %s: %s", s->name, masked);
+    g_free(masked);
     g_error_free(err);
     g_free(dbg);
+    break;
+  case GST_MESSAGE_STATE_CHANGED:
+    if (GST_MESSAGE_SRC(msg) == GST_OBJECT(s->pipeline)) {
+      GstState old, cur;
+      gst_message_parse_state_changed(msg, &old, &cur, NULL);
+      g_debug("stream %s: pipeline %s -> %s", s->name, gst_element_state_get_name(old),
+              gst_element_state_get_name(cur));
+    }
     break;
   case GST_MESSAGE_EOS:
     set_error(s, "the source ended");
@@ -403,11 +591,18 @@ stream_clear(gpointer p)
 {
   HcStream *s = p;
 
+  hc_source_free(s->source);
+  if (s->video_head)
+    gst_object_unref(s->video_head);
+  if (s->audio_head)
+    gst_object_unref(s->audio_head);
   if (s->pipeline)
     gst_object_unref(s->pipeline);
   g_array_unref(s->outputs);
   g_mutex_clear(&s->lock);
   g_free(s->last_error);
+  g_free(s->audio_type);
+  g_free(s->key);
   g_free(s->url);
   g_free(s->name);
 }
@@ -428,6 +623,10 @@ stream_stop(HcStream *s, gboolean remove_files)
     gst_element_set_state(s->pipeline, GST_STATE_NULL);
     g_source_remove(s->bus_watch);
   }
+  /* The source's state is its own (locked): stop it after the rest, which
+   * frees any of its threads blocked downstream, and before a retry could add
+   * a source to the stopped pipeline. */
+  g_clear_pointer(&s->source, hc_source_free);
   /* Detach after the pipeline stopped, so no data flows into removed files. */
   for (guint i = 0; i < s->outputs->len; i++) {
     Output *o = &g_array_index(s->outputs, Output, i);
@@ -436,6 +635,30 @@ stream_stop(HcStream *s, gboolean remove_files)
   g_array_set_size(s->outputs, 0);
   g_clear_pointer(&s->rtp_out, hc_rtp_out_detach);
   stream_unref(s);
+}
+
+/* Main thread, every second: a source that sends nothing any more (a camera
+ * that hangs without closing its connection) counts as lost. A source that
+ * waits for a publisher may be silent while it has none. */
+static void
+check_stall(HcStream *s, gboolean moved, double secs)
+{
+  HcStreamState st = g_atomic_int_get(&s->state);
+  guint limit = st == HC_STREAM_LIVE ? STALL_LIVE_S : STALL_START_S;
+  char *why;
+
+  if (moved || !s->source || st == HC_STREAM_ERROR ||
+      (st == HC_STREAM_IDLE && hc_source_waits(s->source))) {
+    s->stalled_s = 0;
+    return;
+  }
+  s->stalled_s += (guint)(secs + 0.5);
+  if (s->stalled_s < limit)
+    return;
+  why = g_strdup_printf("no media from the source for %u s", s->stalled_s);
+  s->stalled_s = 0;
+  hc_source_lost(s->source, why);
+  g_free(why);
 }
 
 static gboolean
@@ -449,6 +672,9 @@ tick(gpointer data)
   for (guint i = 0; i < order->len; i++) {
     HcStream *s = order->pdata[i];
     Track *tracks[] = {&s->video, &s->audio};
+    gboolean moved = FALSE;
+    guint64 frames;
+    double fps;
 
     g_mutex_lock(&s->lock);
     for (guint t = 0; t < 2; t++) {
@@ -456,9 +682,15 @@ tick(gpointer data)
       double rate = (b - tracks[t]->bytes_at_last_tick) * 8.0 / secs;
       /* Smoothed over a few seconds so the figure does not jump with each GOP. */
       tracks[t]->info.bitrate = tracks[t]->info.bitrate * 0.75 + rate * 0.25;
+      moved |= b != tracks[t]->bytes_at_last_tick;
       tracks[t]->bytes_at_last_tick = b;
     }
+    frames = __atomic_load_n(&s->video.frames, __ATOMIC_RELAXED);
+    fps = (frames - s->video.frames_at_last_tick) / secs;
+    s->video.frames_at_last_tick = frames;
+    s->video.info.measured_fps = s->video.info.measured_fps * 0.5 + fps * 0.5;
     g_mutex_unlock(&s->lock);
+    check_stall(s, moved, secs);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -484,46 +716,51 @@ hc_streams_shutdown(void)
   g_clear_pointer(&by_name, g_hash_table_unref);
 }
 
-/* Builds the pipeline around the plugin's source bin and starts it. */
+/* Builds the pipeline around the plugin's source bin and starts it. A source
+ * that cannot start now (a listener's port in use) is retried like a lost one. */
 static gboolean
-stream_start(HcStream *s, const HcPlugin *src, GError **error)
+stream_start(HcStream *s, const HcPlugin *plugin, GError **error)
 {
-  GstElement *bin = src->source_create(s->url, error);
   GstBus *bus;
-  GstIterator *it;
-  GValue v = G_VALUE_INIT;
-  gboolean has_pads = FALSE;
+  GError *err = NULL;
+  gboolean has_pads = FALSE, ok = FALSE;
 
-  if (!bin)
-    return FALSE;
   s->pipeline = gst_pipeline_new(s->name);
-  gst_bin_add(GST_BIN(s->pipeline), bin);
   bus = gst_pipeline_get_bus(GST_PIPELINE(s->pipeline));
   s->bus_watch = gst_bus_add_watch(bus, on_bus, s);
-  gst_object_unref(bus);
-
-  g_signal_connect(bin, "pad-added", G_CALLBACK(on_source_pad), s);
-  g_signal_connect(bin, "no-more-pads", G_CALLBACK(on_no_more_pads), s);
-  it = gst_element_iterate_src_pads(bin);
-  while (gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
-    on_source_pad(bin, g_value_get_object(&v), s);
-    has_pads = TRUE;
-    g_value_reset(&v);
+  s->source = hc_source_new(GST_BIN(s->pipeline), plugin, s->name, s->url, s->key,
+                            &source_callbacks, s);
+  if (!hc_source_open(s->source, &has_pads, &err)) {
+    /* Plugins report in their own domains; to clients this is a bad value. */
+    g_set_error(error, HC_ERROR, HC_EINVAL, "%s", err ? err->message : "the source failed");
+    g_clear_error(&err);
+    goto out;
   }
-  g_value_unset(&v);
-  gst_iterator_free(it);
+  if (hc_source_waits(s->source))
+    set_state(s, HC_STREAM_IDLE);
   /* A bin with all its pads up front has its tracks known now. */
   if (has_pads)
     attach_outputs(s);
   if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     g_set_error(error, HC_ERROR, HC_EINTERNAL, "the pipeline of stream %s did not start", s->name);
-    return FALSE;
+    goto out;
   }
-  return TRUE;
+  hc_source_play(s->source);
+  ok = TRUE;
+out:
+  gst_object_unref(bus);
+  return ok;
 }
 
 HcStream *
 hc_streams_create(const char *name, const char *url, gboolean from_config, GError **error)
+{
+  return hc_streams_create_with_key(name, url, NULL, from_config, error);
+}
+
+HcStream *
+hc_streams_create_with_key(const char *name, const char *url, const char *key,
+                           gboolean from_config, GError **error)
 {
   const HcPlugin *src;
   HcStream *s;
@@ -561,6 +798,7 @@ hc_streams_create(const char *name, const char *url, gboolean from_config, GErro
   s = g_atomic_rc_box_new0(HcStream);
   s->name = g_strdup(name);
   s->url = g_strdup(url);
+  s->key = g_strdup(key ? key : "");
   s->from_config = from_config;
   s->outputs = g_array_new(FALSE, TRUE, sizeof(Output));
   g_mutex_init(&s->lock);
@@ -621,6 +859,7 @@ hc_stream_get_info(HcStream *s, HcStreamInfo *out)
   out->origin = s->from_config ? "config" : "api";
   out->state = g_atomic_int_get(&s->state);
   out->uptime_s = since ? (g_get_monotonic_time() - since) / G_USEC_PER_SEC : 0;
+  out->reconnects = s->source ? hc_source_reconnects(s->source) : 0;
   g_mutex_lock(&s->lock);
   out->last_error = g_strdup(s->last_error);
   out->video = s->video.info;

@@ -21,7 +21,9 @@ typedef enum {
 typedef struct {
   char codec[16]; /* "H264", "AAC", "OPUS"; empty if the track is absent */
   int width, height; /* video only */
-  double fps;        /* video only */
+  double fps;        /* video only: nominal frame rate from the caps, 0 if not given */
+  double measured_fps; /* video only: frames per second counted over the last seconds */
+  double keyframe_interval; /* video only: seconds between the last two keyframes, 0 if unknown */
   int rate, channels; /* audio only */
   double bitrate;     /* bit/s over the last seconds */
 } HcTrackInfo;
@@ -34,6 +36,7 @@ typedef struct {
   HcStreamState state;
   char *last_error; /* owned, may be NULL */
   gint64 uptime_s; /* seconds live, 0 if not live */
+  guint reconnects; /* times the source was made again after a loss */
   HcTrackInfo video, audio;
 } HcStreamInfo;
 
@@ -46,6 +49,10 @@ void hc_streams_shutdown(void);
  * URL, HC_EUNSUPPORTED for a scheme no plugin handles, HC_EEXISTS, HC_EFULL. */
 HcStream *hc_streams_create(const char *name, const char *url, gboolean from_config,
                             GError **error);
+/* Like hc_streams_create, with the stream's publish key (RTMP stream key,
+ * SRT passphrase; NULL or "" for none), which is handed to the source plugin. */
+HcStream *hc_streams_create_with_key(const char *name, const char *url, const char *key,
+                                     gboolean from_config, GError **error);
 /* Stops a stream, detaches outputs and removes their files. HC_ENOTFOUND. */
 gboolean hc_streams_remove(const char *name, GError **error);
 /* Borrowed pointer, valid until the stream is removed; NULL if unknown. */

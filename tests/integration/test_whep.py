@@ -217,3 +217,36 @@ def test_removing_the_stream_drops_its_viewers(gateway_factory):
     before, after, others = asyncio.run(run())
     assert after > before
     assert [v["state"] for v in others] == ["connected"]
+
+
+def test_nack_is_answered_and_pli_asks_for_a_keyframe(gateway_factory):
+    gw = gateway_factory(streams={"demo": SMALL})
+    gw.wait_live("demo")
+
+    async def run():
+        v = Viewer(gw.base, "demo", want_video=10, want_audio=0)
+        assert await v.connect(audio=False) == 201
+        try:
+            assert await v.wait(20)
+            receiver = next(t.receiver for t in v.pc.getTransceivers() if t.kind == "video")
+            streams = receiver._RTCRtpReceiver__remote_streams  # aiortc's own statistics
+            ssrc, stats = next(iter(streams.items()))
+            while stats.max_seq < 3:  # aiortc packs NACKs without sequence wrap
+                await asyncio.sleep(0.05)
+            # Ask again for three packets it already has: the gateway resends from its ring.
+            await receiver._send_rtcp_nack(ssrc, [(stats.max_seq - k) % 65536 for k in (3, 2, 1)])
+            await receiver._send_rtcp_pli(ssrc)
+            loop = asyncio.get_running_loop()
+            for _ in range(40):
+                me = (await loop.run_in_executor(None, viewers, gw))[0]
+                if me["retransmits"] >= 3 and me["plis"] >= 1:
+                    break
+                await asyncio.sleep(0.25)
+            return me
+        finally:
+            await v.close()
+
+    me = asyncio.run(run())
+    assert me["nacks"] >= 3 and me["retransmits"] >= 3, me
+    assert me["plis"] >= 1, me
+    assert "keyframe requested" in gw.log()

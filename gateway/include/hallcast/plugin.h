@@ -62,6 +62,18 @@ typedef struct {
   GstElement *opus_tee;  /* audio/x-opus, 48 kHz */
 } HcStreamPads;
 
+/* What a source plugin gets for one stream (source_open). Fields are only
+ * ever appended. The plugin may keep none of the pointers past the call. */
+typedef struct {
+  const char *stream; /* the stream's name */
+  const char *url;
+  const char *key;    /* [stream NAME] key=: RTMP stream key, SRT passphrase; "" if none.
+                       * A secret: never log it. */
+  gboolean waits;     /* set by the plugin: the source waits for a publisher (RTMP,
+                       * SRT listener), so the stream is idle, not reconnecting,
+                       * while it has none */
+} HcSourceArgs;
+
 typedef struct {
   guint api_version; /* must be HC_PLUGIN_API_VERSION, checked first */
   const char *name;  /* unique, e.g. "src-test" */
@@ -92,7 +104,14 @@ typedef struct {
   gpointer (*output_attach)(const HcStreamPads *stream, GError **error);
   void (*output_detach)(gpointer handle, gboolean remove_files);
 
-  gpointer reserved[8]; /* later API versions add fields here */
+  /* HC_PLUGIN_SOURCE, optional: preferred to source_create when set. Like
+   * source_create, with the stream's name and key. Buffers are timestamped in
+   * the pipeline's running time (as live sources do), so that a source made
+   * again after a loss continues the stream's timeline. The gateway makes the
+   * source again (with backoff) after an error or EOS from it. */
+  GstElement *(*source_open)(HcSourceArgs *args, GError **error);
+
+  gpointer reserved[7]; /* later API versions add fields here */
 } HcPlugin;
 
 G_END_DECLS

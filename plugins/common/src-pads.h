@@ -1,0 +1,28 @@
+/* Helpers for source plugins whose tracks appear as dynamic pads of an inner
+ * element (rtspsrc, tsdemux, flvdemux): expose a track as the bin's "video" or
+ * "audio" ghost pad through a chain, discard a track, refuse a codec. */
+#ifndef HC_PLUGIN_SRC_PADS_H
+#define HC_PLUGIN_SRC_PADS_H
+
+#include <gst/gst.h>
+
+/* Links pad (of a child of bin) to a new chain "a ! b" (gst-launch syntax)
+ * inside bin and exposes the chain's end as bin's ghost pad named ghost.
+ * FALSE, with a warning, if bin has that pad already or linking fails.
+ * Any thread (typically the inner element's pad-added). */
+gboolean hc_src_expose(GstElement *bin, GstPad *pad, const char *desc, const char *ghost);
+
+/* Links pad into a fakesink: a track the gateway does not take must not stop
+ * the others with a not-linked error. Any thread. */
+void hc_src_discard(GstElement *bin, GstPad *pad);
+
+/* Posts an error from bin saying the source sends a codec hallcast does not
+ * take; the stream shows it as its last error. Any thread. */
+void hc_src_unsupported(GstElement *bin, const char *kind, const char *codec,
+                        const char *supported);
+
+/* The name of the first structure of the pad's caps (current, else queried),
+ * and that structure copied into *st if st is not NULL (free it). "" if unknown. */
+char *hc_src_pad_type(GstPad *pad, GstStructure **st);
+
+#endif

@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+"""A fake IP camera for the ingest tests: gst-rtsp-server (python3-gi +
+gir1.2-gst-rtsp-server-1.0) serving a live test pattern on 127.0.0.1.
+
+    fake_camera.py --port P [--path /cam] [--video h264|h265|mjpeg]
+                   [--audio aac|pcma|pcmu|none] [--user U --password PW]
+
+Prints READY on stdout once it listens; runs until killed."""
+import argparse
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+VIDEO = {
+    "h264": "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 bitrate=300 "
+            "! video/x-h264,profile=constrained-baseline ! rtph264pay name=pay0 pt=96 config-interval=1",
+    "h265": "x265enc tune=zerolatency speed-preset=ultrafast key-int-max=15 bitrate=300 "
+            "! rtph265pay name=pay0 pt=96 config-interval=1",
+    "mjpeg": "video/x-raw,format=I420 ! jpegenc quality=50 ! rtpjpegpay name=pay0 pt=26",
+}
+AUDIO = {
+    "aac": "audio/x-raw,rate=48000,channels=2 ! avenc_aac bitrate=64000 ! rtpmp4gpay name=pay1 pt=97",
+    "pcma": "audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay name=pay1 pt=8",
+    "pcmu": "audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay name=pay1 pt=0",
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--path", default="/cam")
+    ap.add_argument("--video", choices=sorted(VIDEO), default="h264")
+    ap.add_argument("--audio", choices=sorted(AUDIO) + ["none"], default="aac")
+    ap.add_argument("--pattern", default="ball")
+    ap.add_argument("--user")
+    ap.add_argument("--password")
+    a = ap.parse_args()
+
+    Gst.init(None)
+    launch = (f"( videotestsrc is-live=true pattern={a.pattern} "
+              "! video/x-raw,width=320,height=240,framerate=15/1 ! videoconvert "
+              f"! {VIDEO[a.video]} ")
+    if a.audio != "none":
+        launch += f"audiotestsrc is-live=true wave=sine volume=0.2 ! audioconvert ! audioresample ! {AUDIO[a.audio]} "
+    launch += ")"
+
+    server = GstRtspServer.RTSPServer()
+    server.set_address("127.0.0.1")
+    server.set_service(str(a.port))
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(launch)
+    factory.set_shared(True)
+    if a.user:
+        auth = GstRtspServer.RTSPAuth()
+        token = GstRtspServer.RTSPToken()
+        token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "camera-user")
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(a.user, a.password or ""), token)
+        server.set_auth(auth)
+        perms = GstRtspServer.RTSPPermissions()
+        perms.add_role_from_structure(Gst.Structure.from_string(
+            "camera-user, media.factory.access=(boolean)true, "
+            "media.factory.construct=(boolean)true")[0])
+        factory.set_permissions(perms)
+    server.get_mount_points().add_factory(a.path, factory)
+    if server.attach(None) == 0:
+        print("cannot listen", file=sys.stderr)
+        sys.exit(1)
+    print("READY", flush=True)
+    GLib.MainLoop().run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""RTSP ingest against a fake IP camera (gst-rtsp-server): the stream goes
+live, HLS decodes, the camera is cut and comes back while the outputs keep
+running, credentials never show, and cameras we cannot take fail clearly."""
+import json
+
+from conftest import free_port, wait_for
+from ingest_util import (FakeCamera, probe_segment, segments, track, wait_new_segment,
+                         wait_state)
+
+USER, PASSWORD = "hall3", "s3cret-Pw"
+
+
+def test_camera_live_then_cut_and_back(gateway_factory):
+    cam = FakeCamera(free_port(), user=USER, password=PASSWORD).start()
+    try:
+        gw = gateway_factory(streams={"hall": cam.url(USER, PASSWORD)})
+        live = gw.wait_live("hall")
+        assert live["url"] == f"rtsp://{USER}:***@127.0.0.1:{cam.port}/cam"
+
+        # Health: caps, counted frames, keyframe interval (the camera sends one a second).
+        live = wait_for(lambda: (s := gw.stream("hall")) and track(s, "audio") and
+                        track(s, "video")["keyframe_interval"] > 0 and
+                        track(s, "video")["measured_fps"] > 5 and s["bitrate"] > 0 and s,
+                        20, what="health figures")
+        video, audio = track(live, "video"), track(live, "audio")
+        assert (video["codec"], video["width"], video["height"]) == ("H264", 320, 240)
+        assert 0.5 <= video["keyframe_interval"] <= 2.0
+        assert audio["codec"] == "AAC"
+        reconnects = live["reconnects"]
+
+        seg = wait_new_segment(gw, "hall")
+        streams = probe_segment(gw, "hall", seg)
+        assert streams["video"]["codec_name"] == "h264"
+        assert (streams["video"]["width"], streams["video"]["height"]) == (320, 240)
+        assert int(streams["video"]["nb_read_frames"]) > 0
+        assert streams["audio"]["codec_name"] == "aac"
+        run_prefix = seg.rsplit("-", 1)[0]
+
+        # Power cut: the stream waits for the camera, the outputs stay.
+        cam.kill()
+        lost = wait_state(gw, "hall", "reconnecting", 20)
+        assert lost["last_error"]
+        before = segments(gw, "hall")
+
+        cam.start()
+        back = gw.wait_live("hall", 60)
+        assert back["reconnects"] > reconnects
+        # New segments continue the same HLS run (the output was never rebuilt)
+        # and decode.
+        seg = wait_new_segment(gw, "hall", after=before)
+        assert seg.rsplit("-", 1)[0] == run_prefix
+        streams = probe_segment(gw, "hall", seg)
+        assert int(streams["video"]["nb_read_frames"]) > 0
+        assert streams["audio"]["codec_name"] == "aac"
+
+        # The password shows nowhere: not in the API, not in the log.
+        _, _, body = gw.request("GET", "/api/v1/streams")
+        assert PASSWORD not in body.decode()
+        assert PASSWORD not in gw.log()
+    finally:
+        cam.kill()
+
+
+def test_udp_camera_with_pcma_audio(gateway_factory):
+    """G.711 audio is decoded and re-encoded once; RTP over UDP by config."""
+    cam = FakeCamera(free_port(), audio="pcma").start()
+    try:
+        gw = gateway_factory(streams={"door": cam.url()}, extra="[rtsp]\ntransport=udp\n")
+        s = wait_for(lambda: (s := gw.stream("door")) and s["state"] == "live" and
+                     track(s, "audio") and track(s, "audio")["bitrate"] > 0 and s,
+                     30, what="live with audio")
+        assert track(s, "audio")["codec"] == "AAC"
+        streams = probe_segment(gw, "door", wait_new_segment(gw, "door"))
+        assert int(streams["video"]["nb_read_frames"]) > 0
+        assert streams["audio"]["codec_name"] == "aac"
+    finally:
+        cam.kill()
+
+
+def test_unsupported_camera_codec_is_a_clear_error(gateway_factory):
+    """An MJPEG camera is refused with a last_error naming the codec; the
+    gateway and its other streams go on."""
+    cam = FakeCamera(free_port(), video="mjpeg", audio="none").start()
+    try:
+        gw = gateway_factory(streams={"old": cam.url(),
+                                      "demo": "test://?width=320&height=240&fps=15&bitrate=300"})
+        s = wait_for(lambda: (s := gw.stream("old")) and s["last_error"] and s, 30,
+                     what="an error on the MJPEG stream")
+        assert "MJPEG" in s["last_error"] and "H.264" in s["last_error"], s["last_error"]
+        assert s["state"] in ("reconnecting", "starting")
+        assert gw.wait_live("demo")["state"] == "live"
+        assert gw.stream("old")["state"] != "live"
+        assert gw.request("GET", "/healthz")[0] == 200
+    finally:
+        cam.kill()
+
+
+def test_bad_rtsp_urls(gateway_factory):
+    gw = gateway_factory(streams={})
+    status, body = gw.json("POST", "/api/v1/streams", {"name": "x", "url": "rtsp:///nohost"})
+    assert status == 400 and body["error"]["field"] == "url"
+
+    # A camera that is not there: the stream keeps trying, saying why, and
+    # the password stays hidden even in the error.
+    port = free_port()
+    url = f"rtsp://admin:{PASSWORD}@127.0.0.1:{port}/cam"
+    status, body = gw.json("POST", "/api/v1/streams", {"name": "gone", "url": url})
+    assert status == 201, body
+    s = wait_for(lambda: (s := gw.stream("gone")) and s["state"] == "reconnecting" and
+                 s["last_error"] and s, 20, what="reconnecting with an error")
+    assert PASSWORD not in json.dumps(s)
+    assert PASSWORD not in gw.log()
