@@ -41,7 +41,8 @@ candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN], co
     struct in_addr a = {0};
     if (ss.ss_family == AF_INET)
       a = ((struct sockaddr_in *)&ss)->sin_addr;
-    else if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
+    else if (ss.ss_family == AF_INET6 &&
+             IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
       memcpy(&a, ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, 4);
     if (a.s_addr != INADDR_ANY && a.s_addr != htonl(INADDR_LOOPBACK))
       inet_ntop(AF_INET, &a, addrs[n++], INET_ADDRSTRLEN);
@@ -123,8 +124,15 @@ offer(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
   hc_fanout_assign(v);
   candidate_addresses(req, addrs, list);
   {
-    HcSdpAnswerParams p = {v->ufrag, v->pwd, hc_dtls_fingerprint(), list,
-                           hc_fanout_port(v->worker), v->video.ssrc, v->audio.ssrc, v->id, name};
+    HcSdpAnswerParams p = {v->ufrag,
+                           v->pwd,
+                           hc_dtls_fingerprint(),
+                           list,
+                           hc_fanout_port(v->worker),
+                           v->video.ssrc,
+                           v->audio.ssrc,
+                           v->id,
+                           name};
     answer = hc_sdp_build_answer(&o, &p);
   }
   hc_fanout_add(v);
@@ -210,14 +218,13 @@ add_viewer_json(const HcViewer *v, gpointer data)
     rtt = MAX(rtt, (json_int_t)__atomic_load_n(&tracks[i]->rtt_ms, __ATOMIC_RELAXED));
   }
   json_array_append_new(
-    arr, json_pack("{s:s, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:s}", "id",
-                   v->id, "remote", remote ? json_string(remote) : json_null(), "state",
-                   hc_viewer_state_name(st), "srtp_profile",
-                   st == HC_VIEWER_CONNECTED ? hc_srtp_profile_name(v->profile) : "none",
-                   "packets_sent", packets, "bytes_sent", bytes, "nacks", nacks, "plis", plis,
-                   "retransmits", rtx, "lost", lost, "rtt_ms",
-                   rtt ? json_integer(rtt) : json_null(), "worker", (json_int_t)v->worker,
-                   "since", iso));
+    arr, json_pack(
+           "{s:s, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:s}", "id", v->id,
+           "remote", remote ? json_string(remote) : json_null(), "state", hc_viewer_state_name(st),
+           "srtp_profile", st == HC_VIEWER_CONNECTED ? hc_srtp_profile_name(v->profile) : "none",
+           "packets_sent", packets, "bytes_sent", bytes, "nacks", nacks, "plis", plis,
+           "retransmits", rtx, "lost", lost, "rtt_ms", rtt ? json_integer(rtt) : json_null(),
+           "worker", (json_int_t)v->worker, "since", iso));
   g_free(remote);
   g_free(iso);
   g_date_time_unref(since);

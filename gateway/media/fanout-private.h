@@ -37,12 +37,12 @@ typedef struct {
   /* The send batch: messages over one arena of packets. With UDP GSO one
    * message carries several packets of one viewer back to back: all of
    * seg bytes but the last, which may be shorter (UDP_SEGMENT). */
-  gboolean gso; /* the kernel segments UDP (Linux 4.18+) */
-  guint64 datagrams, messages; /* sent, for the log at exit */
-  gboolean trim;                /* DTLS sessions were freed: trim the heap */
-  gint64 now;                   /* clock at the start of the current viewer's send */
+  gboolean gso;                        /* the kernel segments UDP (Linux 4.18+) */
+  guint64 datagrams, messages;         /* sent, for the log at exit */
+  gboolean trim;                       /* DTLS sessions were freed: trim the heap */
+  gint64 now;                          /* clock at the start of the current viewer's send */
   guint64 latency[HC_LATENCY_BUCKETS]; /* appsink-to-send, per packet per viewer */
-  guint n;      /* messages in the batch */
+  guint n;                             /* messages in the batch */
   guint32 arena_used;
   struct {
     const HcViewer *viewer; /* packets of whom may join; NULL: none may */

@@ -60,8 +60,7 @@ on_stun(HcWorker *w, const guint8 *buf, gsize len, const struct sockaddr_in *fro
     drop();
     return;
   }
-  n = hc_stun_binding_response(w->scratch, sizeof w->scratch, m.txid, from, v->pwd,
-                               strlen(v->pwd));
+  n = hc_stun_binding_response(w->scratch, sizeof w->scratch, m.txid, from, v->pwd, strlen(v->pwd));
   v->last_heard_us = g_get_monotonic_time();
   /* ICE-lite: the first authenticated check picks the path; a nominated one
    * (USE-CANDIDATE) may move it. */

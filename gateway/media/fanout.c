@@ -154,8 +154,8 @@ hc_worker_flush(HcWorker *w)
 }
 
 void
-hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to,
-                   const guint8 *data, gsize len)
+hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to, const guint8 *data,
+                   gsize len)
 {
   guint8 *slot = hc_worker_slot(w);
 
@@ -510,7 +510,8 @@ worker_new(guint index, GError **error)
   w->by_addr = g_hash_table_new(g_direct_hash, g_direct_equal);
   w->by_id = g_hash_table_new(g_str_hash, g_str_equal);
   if (inet_pton(AF_INET, hc_fanout_config.udp_address, &addr.sin_addr) != 1) {
-    g_set_error(error, HC_ERROR, HC_ECONFIG, "[webrtc] udp_address: expected an IPv4 address, got '%s'",
+    g_set_error(error, HC_ERROR, HC_ECONFIG,
+                "[webrtc] udp_address: expected an IPv4 address, got '%s'",
                 hc_fanout_config.udp_address);
     goto fail;
   }

@@ -10,12 +10,12 @@
 #include "viewer.h"
 
 typedef struct {
-  guint workers;          /* 0: one per core */
+  guint workers;           /* 0: one per core */
   const char *udp_address; /* bind address of the worker sockets */
-  guint16 udp_port;       /* worker i binds udp_port + i; 0: any free port */
+  guint16 udp_port;        /* worker i binds udp_port + i; 0: any free port */
   guint handshake_timeout_s;
   guint idle_timeout_s;
-  guint nack_per_second;  /* retransmissions per viewer per second */
+  guint nack_per_second; /* retransmissions per viewer per second */
 } HcFanoutConfig;
 
 /* Main thread: starts the workers. HC_EINTERNAL when a socket cannot be bound. */

@@ -117,8 +117,7 @@ hc_ring_start_index(const HcRing *ring)
 }
 
 gsize
-hc_ring_read(const HcRing *ring, guint64 idx, guint8 *buf, gboolean *keyframe,
-             gint64 *time_us)
+hc_ring_read(const HcRing *ring, guint64 idx, guint8 *buf, gboolean *keyframe, gint64 *time_us)
 {
   guint64 head = hc_ring_head(ring);
   const HcRingSlot *slot = &ring->slots[idx & (ring->size - 1)];

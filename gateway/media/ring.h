@@ -12,7 +12,7 @@
 #define HC_RING_SLOT_SIZE 1280 /* largest RTP packet kept (payloader mtu=1200) */
 
 typedef struct {
-  gint64 time_us;  /* pipeline clock time of the buffer (monotonic), for sender reports */
+  gint64 time_us;    /* pipeline clock time of the buffer (monotonic), for sender reports */
   gint64 arrival_us; /* monotonic time it was pushed, for the latency figures */
   guint16 len;
   guint8 keyframe; /* the first packet of an access unit that starts a keyframe */
@@ -20,9 +20,9 @@ typedef struct {
 } HcRingSlot;
 
 typedef struct {
-  guint32 size; /* slots, a power of two */
-  guint64 head; /* atomic: index of the next packet to be written */
-  guint64 key;  /* atomic: index of the first packet of the latest keyframe + 1; 0 none */
+  guint32 size;       /* slots, a power of two */
+  guint64 head;       /* atomic: index of the next packet to be written */
+  guint64 key;        /* atomic: index of the first packet of the latest keyframe + 1; 0 none */
   guint8 last_marker; /* writer only: the previous packet ended an access unit */
   gboolean h264;      /* writer only: detect H.264 keyframes */
   HcRingSlot *slots;

@@ -13,11 +13,11 @@
 #define AUDIO_RING_SLOTS 512
 
 #define VIDEO_BRANCH                                                                               \
-  "queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 leaky=downstream ! "         \
+  "queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 leaky=downstream ! "          \
   "rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt=96 ! "                    \
   "appsink name=rtpsink sync=false async=false enable-last-sample=false max-buffers=256 drop=true"
 #define AUDIO_BRANCH                                                                               \
-  "queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 leaky=downstream ! "         \
+  "queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 leaky=downstream ! "          \
   "rtpopuspay mtu=1200 pt=111 ! "                                                                  \
   "appsink name=rtpsink sync=false async=false enable-last-sample=false max-buffers=256 drop=true"
 
@@ -148,9 +148,9 @@ hc_rtp_out_request_keyframe(HcRtpOut *out)
     return FALSE;
   /* The GstForceKeyUnit upstream event of gst-plugins-base's video library;
    * the tee and parser pass it on to an encoder that honours it. */
-  st = gst_structure_new("GstForceKeyUnit", "running-time", GST_TYPE_CLOCK_TIME,
-                         GST_CLOCK_TIME_NONE, "all-headers", G_TYPE_BOOLEAN, TRUE, "count",
-                         G_TYPE_UINT, 0, NULL);
+  st =
+    gst_structure_new("GstForceKeyUnit", "running-time", GST_TYPE_CLOCK_TIME, GST_CLOCK_TIME_NONE,
+                      "all-headers", G_TYPE_BOOLEAN, TRUE, "count", G_TYPE_UINT, 0, NULL);
   gst_element_send_event(out->video_sink, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, st));
   g_debug("stream %s: keyframe requested", out->name);
   return TRUE;

@@ -16,14 +16,14 @@
 typedef struct HcRtpOut HcRtpOut;
 
 struct HcRtpOut {
-  char *name;      /* stream name */
-  HcRing *video;   /* NULL without a video track */
-  HcRing *audio;   /* NULL without an audio track */
-  gint closed;     /* atomic: the stream was removed; viewers leave */
-  gint viewers;    /* atomic: viewers attached, for the stream list */
+  char *name;    /* stream name */
+  HcRing *video; /* NULL without a video track */
+  HcRing *audio; /* NULL without an audio track */
+  gint closed;   /* atomic: the stream was removed; viewers leave */
+  gint viewers;  /* atomic: viewers attached, for the stream list */
   /* atomic: viewers of this stream per worker; a worker is woken only if > 0 */
   gint per_worker[HC_FANOUT_MAX_WORKERS];
-  gint64 last_key_request_us; /* atomic: rate limit of keyframe requests */
+  gint64 last_key_request_us;          /* atomic: rate limit of keyframe requests */
   GstElement *video_sink, *audio_sink; /* referenced */
 };
 

@@ -14,29 +14,29 @@
 #include "webrtc/srtp.h"
 
 typedef enum {
-  HC_VIEWER_ICE = 0,  /* waiting for a STUN binding request */
-  HC_VIEWER_DTLS,     /* ICE done, DTLS handshake running */
-  HC_VIEWER_CONNECTED,/* media flowing */
-  HC_VIEWER_CLOSED,   /* leaving: deleted, timed out, failed */
+  HC_VIEWER_ICE = 0,   /* waiting for a STUN binding request */
+  HC_VIEWER_DTLS,      /* ICE done, DTLS handshake running */
+  HC_VIEWER_CONNECTED, /* media flowing */
+  HC_VIEWER_CLOSED,    /* leaving: deleted, timed out, failed */
 } HcViewerState;
 
 typedef struct {
-  HcRing *ring;     /* borrowed from out */
-  int pt;           /* negotiated payload type, -1 if the track is not sent */
+  HcRing *ring; /* borrowed from out */
+  int pt;       /* negotiated payload type, -1 if the track is not sent */
   guint32 ssrc;
   guint32 clock;    /* 90000 or 48000 */
   guint16 seq_base; /* sequence number of the first packet sent */
   guint32 ts_offset;
   gboolean started;
-  guint64 first;    /* ring index of the first packet sent */
-  guint64 next;     /* ring index of the next packet to send */
-  guint32 last_ts;  /* original timestamp and clock time of the last packet */
+  guint64 first;   /* ring index of the first packet sent */
+  guint64 next;    /* ring index of the next packet to send */
+  guint32 last_ts; /* original timestamp and clock time of the last packet */
   gint64 last_time_us;
   /* counters: written by the worker, read by the API with relaxed atomics */
   guint64 packets, bytes, retransmits;
   guint32 nacks, keyframe_requests;
-  guint32 lost;     /* cumulative, from receiver reports */
-  guint32 jitter;   /* in clock units, from receiver reports */
+  guint32 lost;   /* cumulative, from receiver reports */
+  guint32 jitter; /* in clock units, from receiver reports */
   guint32 rtt_ms;
 } HcViewerTrack;
 
@@ -45,10 +45,10 @@ typedef struct HcViewer {
   char *stream;
   HcRtpOut *out; /* referenced */
   guint worker;
-  char ufrag[9], pwd[25];   /* ours, from the answer */
+  char ufrag[9], pwd[25]; /* ours, from the answer */
   char peer_fp[100];
-  gint state;               /* HcViewerState, atomic */
-  int profile;              /* SRTP profile id once connected */
+  gint state;  /* HcViewerState, atomic */
+  int profile; /* SRTP profile id once connected */
   gint64 created_us, last_heard_us, connected_us, last_sr_us;
   struct sockaddr_in remote; /* selected by ICE */
   struct in_addr local;      /* our address the peer talks to (IP_PKTINFO) */
@@ -56,10 +56,10 @@ typedef struct HcViewer {
   HcDtls *dtls;
   HcSrtp *srtp;
   HcViewerTrack video, audio;
-  guint nack_budget;         /* retransmissions left this second */
+  guint nack_budget; /* retransmissions left this second */
   gint64 nack_window_us;
-  gboolean registered;       /* in the registry; guarded by its mutex */
-  gint64 since_real_us;      /* wall clock of creation, for the API */
+  gboolean registered;  /* in the registry; guarded by its mutex */
+  gint64 since_real_us; /* wall clock of creation, for the API */
 } HcViewer;
 
 /* Main thread: a new viewer of stream out with fresh ICE credentials and

@@ -20,7 +20,7 @@
 
 struct HcDtls {
   SSL *ssl;
-  BIO *rbio; /* mem BIO: datagrams we received */
+  BIO *rbio;  /* mem BIO: datagrams we received */
   GQueue out; /* of GBytes: datagrams to send */
   char peer_fp[96 + 4];
   HcDtlsState state;
@@ -284,8 +284,8 @@ hc_dtls_srtp_keys(HcDtls *d, int *profile, guint8 send[HC_SRTP_MAX_KEY],
     salt = 14;
   else
     return HC_EINTERNAL;
-  if (SSL_export_keying_material(d->ssl, km, 2 * (key + salt), "EXTRACTOR-dtls_srtp", 19, NULL,
-                                 0, 0) != 1)
+  if (SSL_export_keying_material(d->ssl, km, 2 * (key + salt), "EXTRACTOR-dtls_srtp", 19, NULL, 0,
+                                 0) != 1)
     return HC_EINTERNAL;
   /* RFC 5764 4.2: client key, server key, client salt, server salt. We are
    * the server: we send with the server's, receive with the client's. */

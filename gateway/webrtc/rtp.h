@@ -17,8 +17,7 @@ hc_rtp_is_rtcp(const guint8 *buf, gsize len)
 /* Rewrites a packet for one viewer, in place: payload type (marker kept),
  * sequence number, timestamp + ts_offset, SSRC. 0, or HC_EINVAL if it is
  * not an RTP version 2 packet of at least 12 bytes. */
-int hc_rtp_rewrite(guint8 *pkt, gsize len, guint8 pt, guint16 seq, guint32 ts_offset,
-                   guint32 ssrc);
+int hc_rtp_rewrite(guint8 *pkt, gsize len, guint8 pt, guint16 seq, guint32 ts_offset, guint32 ssrc);
 /* The RTP timestamp of a packet (no checks: len >= 12 is the caller's). */
 guint32 hc_rtp_timestamp(const guint8 *pkt);
 

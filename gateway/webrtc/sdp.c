@@ -91,8 +91,8 @@ choose_codec(const GstSDPMedia *m, HcSdpMedia *out)
     char enc[64];
     int pt, score = 0;
 
-    if (!a->value || strcmp(a->key, "rtpmap") != 0 ||
-        sscanf(a->value, "%d %63s", &pt, enc) != 2 || pt < 0 || pt > 127)
+    if (!a->value || strcmp(a->key, "rtpmap") != 0 || sscanf(a->value, "%d %63s", &pt, enc) != 2 ||
+        pt < 0 || pt > 127)
       continue;
     if (out->kind == HC_SDP_VIDEO && g_ascii_strcasecmp(enc, "H264/90000") == 0) {
       const char *f = fmtp_of(m, pt);
@@ -164,7 +164,8 @@ hc_sdp_parse_offer(const char *text, gsize len, gboolean has_video, gboolean has
   for (guint i = 0; i < offer->n_media; i++) {
     const GstSDPMedia *m = gst_sdp_message_get_media(msg, i);
     HcSdpMedia *o = &offer->media[i];
-    const char *media = gst_sdp_media_get_media(m), *mid = gst_sdp_media_get_attribute_val(m, "mid");
+    const char *media = gst_sdp_media_get_media(m),
+               *mid = gst_sdp_media_get_attribute_val(m, "mid");
     const char *proto = gst_sdp_media_get_proto(m);
 
     o->pt = -1;
@@ -211,8 +212,8 @@ hc_sdp_parse_offer(const char *text, gsize len, gboolean has_video, gboolean has
    * which need not be one we serve (a rejected data channel, say). */
   for (guint i = 0; i < offer->n_media; i++) {
     char *tag = g_strdup_printf("BUNDLE %s", offer->media[i].mid);
-    gboolean tagged = g_str_has_prefix(group, tag) &&
-                      (group[strlen(tag)] == ' ' || group[strlen(tag)] == '\0');
+    gboolean tagged =
+      g_str_has_prefix(group, tag) && (group[strlen(tag)] == ' ' || group[strlen(tag)] == '\0');
     g_free(tag);
     if (tagged) {
       first = gst_sdp_message_get_media(msg, i);

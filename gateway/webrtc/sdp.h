@@ -14,10 +14,10 @@ typedef enum { HC_SDP_OTHER = 0, HC_SDP_VIDEO, HC_SDP_AUDIO } HcSdpKind;
 typedef struct {
   HcSdpKind kind;
   char mid[33];
-  char first_format[16]; /* echoed in a rejected m-line */
-  int pt;                /* chosen payload type, -1: this m-line is rejected */
-  char rtpmap[64];       /* of the chosen payload type, e.g. "H264/90000" */
-  char fmtp[256];        /* of the chosen payload type, may be empty */
+  char first_format[16];   /* echoed in a rejected m-line */
+  int pt;                  /* chosen payload type, -1: this m-line is rejected */
+  char rtpmap[64];         /* of the chosen payload type, e.g. "H264/90000" */
+  char fmtp[256];          /* of the chosen payload type, may be empty */
   gboolean nack, pli, fir; /* rtcp-fb offered for the chosen payload type */
 } HcSdpMedia;
 
@@ -38,7 +38,7 @@ int hc_sdp_parse_offer(const char *text, gsize len, gboolean has_video, gboolean
 
 typedef struct {
   const char *ice_ufrag, *ice_pwd;
-  const char *fingerprint;  /* ours */
+  const char *fingerprint;      /* ours */
   const char *const *addresses; /* host candidate addresses, NULL-terminated */
   guint16 port;
   guint32 video_ssrc, audio_ssrc;

@@ -84,7 +84,7 @@ test_keyframe_cache(void)
   }
   g_assert_true(hc_h264_rtp_is_key((const guint8[]){24, 0, 2, 0x67, 0x42, 0, 2, 0x68, 0xce}, 9));
   g_assert_true(hc_h264_rtp_is_key((const guint8[]){28, 0x85}, 2));
-  g_assert_false(hc_h264_rtp_is_key((const guint8[]){28, 0x05}, 2)); /* not the start */
+  g_assert_false(hc_h264_rtp_is_key((const guint8[]){28, 0x05}, 2));       /* not the start */
   g_assert_false(hc_h264_rtp_is_key((const guint8[]){24, 0, 9, 0x67}, 4)); /* truncated */
   hc_ring_push(r, pkt, packet(pkt, seq++, FALSE, 0x7c, 100), 0);
   hc_ring_push(r, pkt, packet(pkt, seq++, TRUE, 0x7c, 100), 0);
@@ -145,7 +145,8 @@ test_rewrite(void)
   g_assert_cmphex(pkt[1], ==, 0x80 | 102); /* marker kept */
   g_assert_cmphex(pkt[2] << 8 | pkt[3], ==, 7);
   g_assert_cmphex(hc_rtp_timestamp(pkt), ==, 0x10); /* wraps */
-  g_assert_cmphex((guint32)pkt[8] << 24 | (guint32)pkt[9] << 16 | pkt[10] << 8 | pkt[11], ==, 0xdeadbeef);
+  g_assert_cmphex((guint32)pkt[8] << 24 | (guint32)pkt[9] << 16 | pkt[10] << 8 | pkt[11], ==,
+                  0xdeadbeef);
   g_assert_cmphex(pkt[12], ==, 1); /* payload untouched */
   packet(pkt, 1, FALSE, 1, sizeof pkt);
   g_assert_cmpint(hc_rtp_rewrite(pkt, sizeof pkt, 102, 7, 0, 1), ==, 0);
@@ -193,10 +194,10 @@ test_rtcp_feedback(void)
   /* RR with one block (lost 3, jitter 17), generic NACK PID 100 BLP 0x8001,
    * PLI: a compound packet as a browser sends it. */
   const guint8 rtcp[] = {
-    0x81, 201, 0, 7, 0, 0, 0, 1, /* RR, one block */
-    0, 0, 0, 42, 0x10, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0,
-    0x81, 205, 0, 3, 0, 0, 0, 1, 0, 0, 0, 42, 0, 100, 0x80, 0x01, /* NACK */
-    0x81, 206, 0, 2, 0, 0, 0, 1, 0, 0, 0, 42, /* PLI */
+    0x81, 201, 0, 7,  0,    0,   0, 1, /* RR, one block */
+    0,    0,   0, 42, 0x10, 0,   0, 3, 0, 0, 0, 0,  0, 0, 0, 17, 0, 0,   0,    0,
+    0,    0,   0, 0,  0x81, 205, 0, 3, 0, 0, 0, 1,  0, 0, 0, 42, 0, 100, 0x80, 0x01, /* NACK */
+    0x81, 206, 0, 2,  0,    0,   0, 1, 0, 0, 0, 42,                                  /* PLI */
   };
   Seen s = {0};
 
@@ -222,8 +223,9 @@ test_sender_report(void)
   static const HcRtcpHandler h = {on_report, on_nack, on_key};
 
   g_assert_cmpuint(hc_rtcp_sender_report(out, 27, 1, 2, 3, 4, 5), ==, 0);
-  g_assert_cmpuint(hc_rtcp_sender_report(out, sizeof out, 0x01020304, 0x1122334455667788ull,
-                                         90000, 10, 12000), ==, 28);
+  g_assert_cmpuint(
+    hc_rtcp_sender_report(out, sizeof out, 0x01020304, 0x1122334455667788ull, 90000, 10, 12000), ==,
+    28);
   g_assert_cmphex(out[1], ==, 200);
   g_assert_cmphex(out[8], ==, 0x11);
   g_assert_cmphex(out[15], ==, 0x88);

@@ -12,7 +12,8 @@ static const char browser_offer[] =
   "m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n"
   "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
   "a=fingerprint:sha-256 "
-  "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+  "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:"
+  "99\r\n"
   "a=setup:actpass\r\na=mid:0\r\na=recvonly\r\na=rtcp-mux\r\n"
   "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:0 PCMU/8000\r\n"
   "m=video 9 UDP/TLS/RTP/SAVPF 96 102 106 127\r\nc=IN IP4 0.0.0.0\r\n"
@@ -20,7 +21,8 @@ static const char browser_offer[] =
   "a=rtpmap:96 VP8/90000\r\n"
   "a=rtpmap:102 H264/90000\r\na=rtcp-fb:102 nack\r\na=rtcp-fb:102 nack pli\r\n"
   "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42001f\r\n"
-  "a=rtpmap:106 H264/90000\r\na=rtcp-fb:106 nack\r\na=rtcp-fb:106 nack pli\r\na=rtcp-fb:106 ccm fir\r\n"
+  "a=rtpmap:106 H264/90000\r\na=rtcp-fb:106 nack\r\na=rtcp-fb:106 nack pli\r\na=rtcp-fb:106 ccm "
+  "fir\r\n"
   "a=fmtp:106 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n"
   "a=rtpmap:127 H264/90000\r\n"
   "a=fmtp:127 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f\r\n"
@@ -42,8 +44,8 @@ test_browser_offer(void)
   HcSdpOffer o;
   const char *reason = "unset";
   const char *addrs[] = {"192.0.2.10", "127.0.0.1", NULL};
-  HcSdpAnswerParams p = {"ufra", "passwordpasswordpassword", "11:22", addrs, 40000, 1234, 5678,
-                         "cname", "demo"};
+  HcSdpAnswerParams p = {
+    "ufra", "passwordpasswordpassword", "11:22", addrs, 40000, 1234, 5678, "cname", "demo"};
   char *answer;
 
   g_assert_cmpint(hc_sdp_parse_offer(browser_offer, strlen(browser_offer), TRUE, TRUE, &o, &reason),
@@ -119,8 +121,8 @@ test_stream_without_audio(void)
   const char *reason;
 
   /* Audio is then not served (rejected m-line), not an error. */
-  g_assert_cmpint(hc_sdp_parse_offer(browser_offer, strlen(browser_offer), TRUE, FALSE, &o, &reason),
-                  ==, 0);
+  g_assert_cmpint(
+    hc_sdp_parse_offer(browser_offer, strlen(browser_offer), TRUE, FALSE, &o, &reason), ==, 0);
   g_assert_cmpint(o.audio, ==, -1);
   g_assert_cmpint(o.video, ==, 1);
 }
