@@ -250,3 +250,18 @@ def test_nack_is_answered_and_pli_asks_for_a_keyframe(gateway_factory):
     assert me["nacks"] >= 3 and me["retransmits"] >= 3, me
     assert me["plis"] >= 1, me
     assert "keyframe requested" in gw.log()
+
+
+def test_gateway_full_gets_503(gateway_factory):
+    gw = gateway_factory(streams={"demo": SMALL}, extra="[webrtc]\nmax_viewers=1\n")
+    gw.wait_live("demo")
+    offer = offer_text()
+    h = {"Content-Type": "application/sdp"}
+    first = gw.request("POST", "/whep/demo", offer, h)
+    assert first[0] == 201
+    status, headers, body = gw.request("POST", "/whep/demo", offer, h)
+    assert status == 503 and headers["Retry-After"]
+    assert json.loads(body)["error"]["code"] == "limit_reached"
+    # Leaving makes room again.
+    assert gw.request("DELETE", first[1]["Location"])[0] == 204
+    assert gw.request("POST", "/whep/demo", offer, h)[0] == 201
