@@ -83,6 +83,12 @@ hc_ws_send(HcConn *c, HcWsMsg *m)
   g_atomic_int_inc(&m->ref);
   g_queue_push_tail(&c->out, m);
   c->out_bytes += m->len;
+  if (!c->rx_paused && c->out_bytes > hc_interact_limits.max_queue / 2) {
+    /* A client that sends faster than it reads its answers: stop reading
+     * from it (TCP backpressure) until its queue drains. */
+    c->rx_paused = TRUE;
+    lws_rx_flow_control(c->wsi, 0);
+  }
   lws_callback_on_writable(c->wsi);
 }
 
@@ -361,6 +367,10 @@ on_writeable(struct lws *wsi, HcConn *c)
     return -1;
   }
   hc_ws_msg_unref(m);
+  if (c->rx_paused && c->out_bytes < hc_interact_limits.max_queue / 4) {
+    c->rx_paused = FALSE;
+    lws_rx_flow_control(wsi, 1);
+  }
   if (c->out.length || c->closing)
     lws_callback_on_writable(wsi);
   return 0;
