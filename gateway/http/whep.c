@@ -154,7 +154,7 @@ resource(const HcHttpRequest *req, HcHttpResponse *resp, const char *name, const
   if (strcmp(req->method, "PATCH") == 0) {
     /* ICE-lite: we learn the viewer's address from its checks, so trickled
      * candidates are not needed; ICE restarts are not supported. */
-    if (hc_viewers_count(name) == 0) {
+    if (!hc_viewers_exists(name, id)) {
       hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no viewer %s of stream %s", id, name);
       return;
     }

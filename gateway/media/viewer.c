@@ -146,6 +146,19 @@ hc_viewers_foreach(const char *stream, void (*fn)(const HcViewer *v, gpointer da
   g_mutex_unlock(&lock);
 }
 
+gboolean
+hc_viewers_exists(const char *stream, const char *id)
+{
+  HcViewer *v;
+  gboolean found;
+
+  g_mutex_lock(&lock);
+  v = registry ? g_hash_table_lookup(registry, id) : NULL;
+  found = v && strcmp(v->stream, stream) == 0;
+  g_mutex_unlock(&lock);
+  return found;
+}
+
 int
 hc_viewers_unregister(const char *stream, const char *id)
 {

@@ -82,6 +82,8 @@ guint hc_viewers_count(const char *stream);
  * registry lock; fn must not block or call back into the registry. */
 void hc_viewers_foreach(const char *stream, void (*fn)(const HcViewer *v, gpointer data),
                         gpointer data);
+/* Any thread: TRUE if viewer id of stream is registered. */
+gboolean hc_viewers_exists(const char *stream, const char *id);
 /* Main thread: unregisters viewer id of stream and returns its worker index
  * (>= 0) so the caller can tell that worker to drop it; -1 if unknown. */
 int hc_viewers_unregister(const char *stream, const char *id);

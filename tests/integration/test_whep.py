@@ -262,6 +262,11 @@ def test_gateway_full_gets_503(gateway_factory):
     status, headers, body = gw.request("POST", "/whep/demo", offer, h)
     assert status == 503 and headers["Retry-After"]
     assert json.loads(body)["error"]["code"] == "limit_reached"
+    # Trickled candidates are accepted (and not needed) for a viewer that exists.
+    frag = {"Content-Type": "application/trickle-ice-sdpfrag"}
+    assert gw.request("PATCH", first[1]["Location"], "a=end-of-candidates\r\n", frag)[0] == 204
+    other = "/whep/demo/" + "0" * 32
+    assert gw.request("PATCH", other, "a=end-of-candidates\r\n", frag)[0] == 404
     # Leaving makes room again.
     assert gw.request("DELETE", first[1]["Location"])[0] == 204
     assert gw.request("POST", "/whep/demo", offer, h)[0] == 201
