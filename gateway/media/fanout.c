@@ -164,6 +164,21 @@ hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to,
   hc_worker_flush(w);
 }
 
+/* Fast start sends the cached GOP at once. Played at its own pace it would
+ * keep the viewer (and, through lip sync, its audio) as far behind live as
+ * the keyframe is old; so its timestamps are squeezed 16-fold towards the
+ * join point: a 2 s GOP flashes by in 125 ms, then media is live. Returns
+ * what to add to the viewer's timestamp offset for packet idx. */
+static guint32
+fast_start_shift(const HcViewerTrack *t, guint64 idx, guint32 ts)
+{
+  guint32 behind = t->join_ts - ts;
+
+  if (idx >= t->join || behind > 0x7fffffffu)
+    return 0;
+  return behind - behind / 16;
+}
+
 gboolean
 hc_worker_emit(HcWorker *w, HcViewer *v, HcViewerTrack *t, guint64 idx, gboolean retransmit)
 {
@@ -174,16 +189,20 @@ hc_worker_emit(HcWorker *w, HcViewer *v, HcViewerTrack *t, guint64 idx, gboolean
 
   if (len == 0)
     return FALSE;
-  if (!retransmit) {
+  if (len < 12)
+    return FALSE;
+  if (!retransmit && idx >= t->join) {
     gint64 arrival = hc_ring_arrival(t->ring, idx);
     gint64 wait = arrival && w->now > arrival ? (w->now - arrival) / 100 : 0;
 
     w->latency[MIN(wait, HC_LATENCY_BUCKETS - 1)]++;
+  }
+  if (!retransmit) {
     t->last_ts = hc_rtp_timestamp(buf);
     t->last_time_us = time_us;
   }
   if (hc_rtp_rewrite(buf, len, (guint8)t->pt, (guint16)(t->seq_base + (guint16)(idx - t->first)),
-                     t->ts_offset, t->ssrc) != 0)
+                     t->ts_offset + fast_start_shift(t, idx, hc_rtp_timestamp(buf)), t->ssrc) != 0)
     return FALSE;
   n = (int)len;
   if (hc_srtp_protect(v->srtp, buf, &n) != 0)
@@ -214,6 +233,12 @@ send_track(HcWorker *w, HcViewer *v, HcViewerTrack *t, gboolean video)
     else
       g_info("viewer %s (stream %s): fell behind, skipping to the latest keyframe", v->id,
              v->stream);
+    /* Everything before the head now is the cached GOP (see fast_start_shift). */
+    t->join = head;
+    if (start < head && hc_ring_read(ring, head - 1, w->scratch, NULL, NULL) >= 12)
+      t->join_ts = hc_rtp_timestamp(w->scratch);
+    else
+      t->join = start;
     t->next = start;
     t->started = TRUE;
     if (video && start == head)

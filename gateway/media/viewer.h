@@ -30,6 +30,8 @@ typedef struct {
   gboolean started;
   guint64 first;   /* ring index of the first packet sent */
   guint64 next;    /* ring index of the next packet to send */
+  guint64 join;    /* ring head when the viewer started: before it, the cached GOP */
+  guint32 join_ts; /* original timestamp of the packet before join */
   guint32 last_ts; /* original timestamp and clock time of the last packet */
   gint64 last_time_us;
   /* counters: written by the worker, read by the API with relaxed atomics */
