@@ -1,9 +1,8 @@
 /* hc-fanout-harness: hallcast's fan-out send path without a network, for
- * counting instructions per forwarded packet under callgrind
- * (tools/bench-callgrind). It runs the real worker code: one ring written
- * like the packetiser does, then hc_worker_emit per viewer per packet (ring
- * read, RTP rewrite, SRTP protect, sendmmsg batch), on a worker whose
- * socket is -1 so each batch's sendmmsg fails at once (EBADF), sending nothing. */
+ * instructions per forwarded packet under callgrind (tools/bench-callgrind).
+ * Real worker code: a ring written as the packetiser does, then hc_worker_emit
+ * per viewer per packet (ring read, RTP rewrite, SRTP protect, sendmmsg batch)
+ * on a worker whose socket is -1, so each batch's sendmmsg fails (EBADF). */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
