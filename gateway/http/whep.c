@@ -236,7 +236,11 @@ hc_whep_viewers(const char *stream, HcHttpResponse *resp)
   json_t *arr = json_array();
 
   hc_viewers_foreach(stream, add_viewer_json, arr);
-  hc_http_set_json(resp, 200, json_pack("{s:s, s:o}", "stream", stream, "viewers", arr));
+  /* Datagrams the workers dropped (unknown address, failed authentication,
+   * malformed): for all streams, since a bad packet names none. */
+  hc_http_set_json(resp, 200,
+                   json_pack("{s:s, s:o, s:I}", "stream", stream, "viewers", arr,
+                             "dropped_datagrams", (json_int_t)hc_fanout_dropped()));
 }
 
 guint
