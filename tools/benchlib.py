@@ -72,6 +72,22 @@ def machine():
             f"{load[2]:.2f} at start (shared with other work: absolute figures are noisy)")
 
 
+def build_info():
+    """Which hallcast was measured: the commit, whether the tree had changes,
+    and which libsrtp the build links."""
+    try:
+        rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--",
+                                "gateway", "plugins"], capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+    except OSError:
+        rev, dirty = "?", ""
+    srtp = sorted(p.name for p in (build_dir() / "subprojects").glob("libsrtp2*") if p.is_dir())
+    return (f"hallcast {rev}{' with uncommitted gateway changes' if dirty else ''}, "
+            f"SRTP: {'libsrtp2 built on OpenSSL 3 (subprojects ' + ', '.join(srtp) + ')' if srtp else 'Debian libsrtp2'}")
+
+
 def proc_cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
