@@ -200,6 +200,7 @@ add_viewer_json(const HcViewer *v, gpointer data)
   char addr[INET_ADDRSTRLEN] = "";
   const HcViewerTrack *tracks[] = {&v->video, &v->audio};
   json_int_t packets = 0, bytes = 0, nacks = 0, plis = 0, rtx = 0, lost = 0, rtt = 0;
+  double jitter_ms = 0;
   GDateTime *since = g_date_time_new_from_unix_utc(v->since_real_us / G_USEC_PER_SEC);
   char *iso = g_date_time_format_iso8601(since);
   char *remote;
@@ -215,7 +216,9 @@ add_viewer_json(const HcViewer *v, gpointer data)
     plis += __atomic_load_n(&tracks[i]->keyframe_requests, __ATOMIC_RELAXED);
     rtx += __atomic_load_n(&tracks[i]->retransmits, __ATOMIC_RELAXED);
     lost += __atomic_load_n(&tracks[i]->lost, __ATOMIC_RELAXED);
-    rtt = MAX(rtt, (json_int_t)__atomic_load_n(&tracks[i]->rtt_ms, __ATOMIC_RELAXED));
+    rtt = MAX(rtt, (json_int_t)__atomic_load_n(&tracks[i]->rtt_us, __ATOMIC_RELAXED));
+    jitter_ms = MAX(jitter_ms, __atomic_load_n(&tracks[i]->jitter, __ATOMIC_RELAXED) * 1000.0 /
+                                 tracks[i]->clock);
   }
   json_array_append_new(
     arr, json_pack(
@@ -223,8 +226,10 @@ add_viewer_json(const HcViewer *v, gpointer data)
            "remote", remote ? json_string(remote) : json_null(), "state", hc_viewer_state_name(st),
            "srtp_profile", st == HC_VIEWER_CONNECTED ? hc_srtp_profile_name(v->profile) : "none",
            "packets_sent", packets, "bytes_sent", bytes, "nacks", nacks, "plis", plis,
-           "retransmits", rtx, "lost", lost, "rtt_ms", rtt ? json_integer(rtt) : json_null(),
+           "retransmits", rtx, "lost", lost, "rtt_ms", rtt ? json_real(rtt / 1000.0) : json_null(),
            "worker", (json_int_t)v->worker, "since", iso));
+  json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "jitter_ms",
+                      json_real(jitter_ms));
   g_free(remote);
   g_free(iso);
   g_date_time_unref(since);

@@ -145,7 +145,8 @@ on_report(gpointer data, guint32 ssrc, guint8 fraction, gint32 lost, guint32 jit
     guint32 mid = (guint32)(hc_ntp_now() >> 16);
     guint32 rtt = mid - lsr - dlsr;
     if (rtt < 65536u * 10)
-      __atomic_store_n(&t->rtt_ms, (guint32)((guint64)rtt * 1000 / 65536), __ATOMIC_RELAXED);
+      __atomic_store_n(&t->rtt_us, MAX(1u, (guint32)((guint64)rtt * 1000000 / 65536)),
+                       __ATOMIC_RELAXED);
   }
 }
 

@@ -39,7 +39,7 @@ typedef struct {
   guint32 nacks, keyframe_requests;
   guint32 lost;   /* cumulative, from receiver reports */
   guint32 jitter; /* in clock units, from receiver reports */
-  guint32 rtt_ms;
+  guint32 rtt_us; /* from receiver reports; 0 until known */
 } HcViewerTrack;
 
 typedef struct HcViewer {
