@@ -157,8 +157,14 @@ void
 hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to, const guint8 *data,
                    gsize len)
 {
-  guint8 *slot = hc_worker_slot(w);
+  guint8 *slot;
 
+  if (len > HC_PKT_CAP) {
+    /* Cannot happen with the DTLS MTU set; never write past a slot. */
+    relaxed_add64(&hc_fanout_drops, 1);
+    return;
+  }
+  slot = hc_worker_slot(w);
   memcpy(slot, data, len);
   commit_to(w, v, to, len, FALSE);
   hc_worker_flush(w);
