@@ -8,7 +8,20 @@
 #include <string.h>
 
 static GMutex lock;
-static GHashTable *registry; /* id -> HcViewer*, borrowed */
+static GHashTable *registry;   /* id -> HcViewer*, borrowed */
+static GHashTable *per_stream; /* stream name (owned) -> registered viewers */
+
+/* Under lock: counts v in or out of its stream's total. */
+static void
+count(const HcViewer *v, int delta)
+{
+  guint n = GPOINTER_TO_UINT(g_hash_table_lookup(per_stream, v->stream)) + delta;
+
+  if (n)
+    g_hash_table_insert(per_stream, g_strdup(v->stream), GUINT_TO_POINTER(n));
+  else
+    g_hash_table_remove(per_stream, v->stream);
+}
 
 static void
 random_string(char *out, gsize n)
@@ -65,9 +78,12 @@ hc_viewer_new(const char *stream, HcRtpOut *out, const char *peer_fp, int video_
   v->since_real_us = g_get_real_time();
   g_atomic_int_inc(&out->viewers);
   g_mutex_lock(&lock);
-  if (!registry)
+  if (!registry) {
     registry = g_hash_table_new(g_str_hash, g_str_equal);
+    per_stream = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  }
   g_hash_table_insert(registry, v->id, v);
+  count(v, 1);
   v->registered = TRUE;
   g_mutex_unlock(&lock);
   return v;
@@ -79,8 +95,10 @@ hc_viewer_free(HcViewer *v)
   if (!v)
     return;
   g_mutex_lock(&lock);
-  if (v->registered)
+  if (v->registered) {
     g_hash_table_remove(registry, v->id);
+    count(v, -1);
+  }
   v->registered = FALSE;
   g_mutex_unlock(&lock);
   g_atomic_int_add(&v->out->viewers, -1);
@@ -116,16 +134,12 @@ hc_viewer_state_name(HcViewerState st)
 guint
 hc_viewers_count(const char *stream)
 {
-  GHashTableIter it;
-  gpointer v;
   guint n = 0;
 
   g_mutex_lock(&lock);
-  if (registry) {
-    g_hash_table_iter_init(&it, registry);
-    while (g_hash_table_iter_next(&it, NULL, &v))
-      n += !stream || strcmp(((HcViewer *)v)->stream, stream) == 0;
-  }
+  if (registry)
+    n = stream ? GPOINTER_TO_UINT(g_hash_table_lookup(per_stream, stream))
+               : g_hash_table_size(registry);
   g_mutex_unlock(&lock);
   return n;
 }
@@ -169,6 +183,7 @@ hc_viewers_unregister(const char *stream, const char *id)
   v = registry ? g_hash_table_lookup(registry, id) : NULL;
   if (v && strcmp(v->stream, stream) == 0) {
     g_hash_table_remove(registry, id);
+    count(v, -1);
     v->registered = FALSE;
     worker = (int)v->worker;
   }
