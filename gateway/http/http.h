@@ -48,8 +48,8 @@ void hc_http_set_json(HcHttpResponse *resp, int status, json_t *obj);
  * HC_E* code. field may be NULL. */
 void hc_http_set_error(HcHttpResponse *resp, int code, const char *field, const char *fmt, ...)
   G_GNUC_PRINTF(4, 5);
-/* Serves a file (absolute path, already checked) with the given headers. */
-void hc_http_set_file(HcHttpResponse *resp, const char *path, const char *content_type,
+/* Serves size bytes of an open file (already checked); takes ownership of fd. */
+void hc_http_set_file(HcHttpResponse *resp, int fd, gsize size, const char *content_type,
                       const char *cache_control);
 
 /* Route handlers of the modules (api_streams.c, static.c). */

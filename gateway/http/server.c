@@ -3,22 +3,29 @@
  * WRITEABLE callback, one lws_write() per callback. Started by main.c. */
 #define G_LOG_DOMAIN "hc-http"
 
+#include <errno.h>
 #include <libwebsockets.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "http.h"
 #include "interact/interact.h"
 #include "whep.h"
 
-#define CHUNK 16384
+/* Body bytes per lws_write: large enough that a 2 s segment takes a few. */
+#define CHUNK 65536
+/* Bodies up to this size go out in the same write as the headers. */
+#define SMALL_BODY 16384
 
 struct HcHttpResponse {
   int status;
   char *content_type;
   GString *headers; /* "name:\0value\0" pairs, in order */
   GBytes *body;
-  char *file; /* serve this file instead of body */
+  int fd; /* >= 0: the body is this file's first file_size bytes */
+  gsize file_size;
 };
 
 typedef struct {
@@ -43,8 +50,8 @@ static const Route routes[] = {
   {"GET", "/healthz", TRUE, hc_api_healthz},
   {"GET", "/metrics", TRUE, hc_api_metrics},
   {NULL, "/api/v1/streams", FALSE, hc_api_streams},
-  {NULL, "/api/v1/sessions/", FALSE, hc_api_interact},
   {NULL, "/whep/", FALSE, hc_whep},
+  {NULL, "/api/v1/sessions/", FALSE, hc_api_interact},
   {"GET", "/hls/", FALSE, hc_static_hls},
   {"GET", "/", FALSE, hc_static_web},
 };
@@ -69,6 +76,7 @@ response_new(void)
 
   r->status = 200;
   r->headers = g_string_new(NULL);
+  r->fd = -1;
   return r;
 }
 
@@ -81,7 +89,8 @@ response_free(HcHttpResponse *r)
   g_string_free(r->headers, TRUE);
   if (r->body)
     g_bytes_unref(r->body);
-  g_free(r->file);
+  if (r->fd >= 0)
+    close(r->fd);
   g_free(r);
 }
 
@@ -155,12 +164,14 @@ hc_http_set_error(HcHttpResponse *resp, int code, const char *field, const char 
 }
 
 void
-hc_http_set_file(HcHttpResponse *resp, const char *path, const char *content_type,
+hc_http_set_file(HcHttpResponse *resp, int fd, gsize size, const char *content_type,
                  const char *cache_control)
 {
   resp->status = 200;
-  g_free(resp->file);
-  resp->file = g_strdup(path);
+  if (resp->fd >= 0)
+    close(resp->fd);
+  resp->fd = fd;
+  resp->file_size = size;
   g_free(resp->content_type);
   resp->content_type = g_strdup(content_type);
   hc_http_add_header(resp, "cache-control", cache_control);
@@ -282,12 +293,42 @@ add_headers(struct lws *wsi, const HcHttpResponse *r, unsigned char **p, unsigne
   return 0;
 }
 
+static gsize
+body_length(const HcHttpResponse *r)
+{
+  if (r->fd >= 0)
+    return r->file_size;
+  return r->body ? g_bytes_get_size(r->body) : 0;
+}
+
+/* Plain HTTP/1 (lws speaks HTTP/2 only over TLS): the socket carries the
+ * response bytes as they are, so small bodies may share the headers' write
+ * and file bodies may go out with sendfile(). */
+static gboolean
+plain_h1(struct lws *wsi)
+{
+  return !lws_is_ssl(wsi);
+}
+
+/* Copies len bytes of the body from offset into dst; FALSE if a file shrank. */
+static gboolean
+copy_body(const HcHttpResponse *r, gsize offset, gsize len, guint8 *dst)
+{
+  if (r->fd >= 0)
+    return pread(r->fd, dst, len, (off_t)offset) == (ssize_t)len;
+  memcpy(dst, (const guint8 *)g_bytes_get_data(r->body, NULL) + offset, len);
+  return TRUE;
+}
+
+/* Writes the headers, and the whole body with them when it is small on plain
+ * HTTP/1. Returns -1 to close, else 0; sets c->sent to the body bytes written. */
 static int
 write_headers(struct lws *wsi, Conn *c)
 {
   HcHttpResponse *r = c->resp;
-  gsize body_len = r->body ? g_bytes_get_size(r->body) : 0;
-  unsigned char buf[LWS_PRE + 4096], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
+  gsize body_len = body_length(r);
+  unsigned char buf[LWS_PRE + 4096 + SMALL_BODY], *start = buf + LWS_PRE, *p = start;
+  unsigned char *end = buf + LWS_PRE + 4096;
 
   if (lws_add_http_common_headers(wsi, r->status, r->content_type ? r->content_type : "text/plain",
                                   body_len, &p, end))
@@ -296,72 +337,65 @@ write_headers(struct lws *wsi, Conn *c)
     return -1;
   if (lws_finalize_http_header(wsi, &p, end))
     return -1;
+  if (body_len > 0 && body_len <= SMALL_BODY && plain_h1(wsi)) {
+    if (!copy_body(r, 0, body_len, p))
+      return -1;
+    p += body_len;
+    c->sent = body_len;
+  }
   if (lws_write(wsi, start, p - start, LWS_WRITE_HTTP_HEADERS) != p - start)
     return -1;
   c->headers_sent = TRUE;
   return 0;
 }
 
-/* One lws_write per WRITEABLE: headers first, then body chunks. Returns -1
- * to close the connection. */
+/* One write per WRITEABLE: headers (with a small body), then body chunks,
+ * from memory, read from the file, or sent from the file by the kernel.
+ * Returns -1 to close the connection. */
 static int
 on_writeable(struct lws *wsi, Conn *c)
 {
-  gsize len;
-  const guint8 *data;
+  HcHttpResponse *r = c->resp;
   unsigned char buf[LWS_PRE + CHUNK];
-  gsize n;
+  gsize len, n;
   gboolean last;
 
-  if (!c->resp)
+  if (!r)
     return 0;
+  len = body_length(r);
   if (!c->headers_sent) {
     if (write_headers(wsi, c))
       return -1;
-    if (c->resp->body && g_bytes_get_size(c->resp->body) > 0) {
-      lws_callback_on_writable(wsi);
-      return 0;
-    }
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  } else if (r->fd >= 0 && plain_h1(wsi)) {
+    off_t off = (off_t)c->sent;
+    ssize_t sent = sendfile(lws_get_socket_fd(wsi), r->fd, &off, len - c->sent);
+
+    if (sent < 0 && errno != EAGAIN && errno != EINTR)
+      return -1;
+    if (sent == 0)
+      return -1; /* the file shrank (an HLS segment deleted): the length cannot be met */
+    if (sent > 0)
+      c->sent += (gsize)sent;
+  } else {
+    n = MIN(len - c->sent, CHUNK);
+    if (!copy_body(r, c->sent, n, buf + LWS_PRE))
+      return -1; /* the file shrank: the length announced cannot be met */
+    last = c->sent + n == len;
+    if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+      return -1;
+    c->sent += n;
   }
-  data = g_bytes_get_data(c->resp->body, &len);
-  n = MIN(len - c->sent, CHUNK);
-  last = c->sent + n == len;
-  memcpy(buf + LWS_PRE, data + c->sent, n);
-  if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
-    return -1;
-  c->sent += n;
-  if (!last) {
+  if (c->sent < len) {
     lws_callback_on_writable(wsi);
     return 0;
   }
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* Writes the file response with lws's own file server; headers are built here. */
-static int
-serve_file(struct lws *wsi, Conn *c)
-{
-  HcHttpResponse *r = c->resp;
-  unsigned char extra[2048], *p = extra, *end = extra + sizeof extra;
-  int n;
-
-  if (add_headers(wsi, r, &p, end))
-    return -1;
-  n = lws_serve_http_file(wsi, r->file, r->content_type, (const char *)extra, (int)(p - extra));
-  if (n < 0)
-    return -1;
-  if (n > 0)
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
-  return 0;
-}
-
 static int
 dispatch(struct lws *wsi, Conn *c)
 {
   route(wsi, c);
-  if (c->resp->file)
-    return serve_file(wsi, c);
   lws_callback_on_writable(wsi);
   return 0;
 }
@@ -403,8 +437,6 @@ callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     return dispatch(wsi, c);
   case LWS_CALLBACK_HTTP_WRITEABLE:
     return on_writeable(wsi, c);
-  case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
   case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
   case LWS_CALLBACK_CLOSED_HTTP:
     conn_reset(c);

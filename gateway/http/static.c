@@ -1,18 +1,23 @@
-/* Static files: the web client at / and HLS output at /hls/. Every path goes
- * through hc_path_normalise() and then realpath(), which must stay inside the
- * served folder (symlinks out are refused). Routed from server.c. */
+/* Static files: the web client at / and HLS output at /hls/. A path passes
+ * hc_path_normalise(), then the kernel opens it beneath the served folder's
+ * descriptor (openat2 RESOLVE_BENEATH): "..", absolute paths and symlinks
+ * that lead out are refused in one system call. Routed from server.c. */
 #define G_LOG_DOMAIN "hc-http"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
-#include <stdlib.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "http.h"
 #include "path.h"
 
-static char *web_real, *hls_real; /* realpath of the roots, or NULL */
+static int web_fd = -1, hls_fd = -1; /* O_PATH descriptors of the roots */
 
 static const struct {
   const char *ext, *type, *cache;
@@ -34,78 +39,91 @@ static const struct {
   {".txt", "text/plain; charset=utf-8", "no-cache"},
 };
 
+static int
+open_root(const char *dir)
+{
+  int fd = dir ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+
+  if (fd < 0)
+    g_warning("cannot serve %s: %s", dir ? dir : "(none)", g_strerror(errno));
+  return fd;
+}
+
 void
 hc_static_init(const char *web_root, const char *hls_root)
 {
-  g_free(web_real);
-  g_free(hls_real);
-  web_real = web_root ? realpath(web_root, NULL) : NULL;
-  hls_real = hls_root ? realpath(hls_root, NULL) : NULL;
-  if (!web_real)
-    g_warning("web root %s does not exist: / serves nothing", web_root ? web_root : "(none)");
+  if (web_fd >= 0)
+    close(web_fd);
+  if (hls_fd >= 0)
+    close(hls_fd);
+  web_fd = open_root(web_root);
+  hls_fd = open_root(hls_root);
 }
 
-/* Resolves a request path under root; returns the file's real path or NULL. */
-static char *
-resolve(const char *root, const char *path, const char *index)
+/* Opens rel beneath root; symlinks may be followed only while they stay inside. */
+static int
+open_beneath(int root, const char *rel)
 {
-  char rel[PATH_MAX];
-  char *joined, *real;
-  struct stat st;
-  size_t rl;
+  struct open_how how = {
+    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+  };
 
-  if (!root || hc_path_normalise(path, rel, sizeof rel) != 0)
-    return NULL;
-  joined = g_build_filename(root, rel, NULL);
-  real = realpath(joined, NULL);
-  g_free(joined);
-  if (!real)
-    return NULL;
-  rl = strlen(root);
-  if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0'))
-    goto refuse; /* a symlink that leads out of the folder */
-  if (stat(real, &st) != 0)
-    goto refuse;
-  if (S_ISDIR(st.st_mode) && index) {
-    char *with_index = g_build_filename(real, index, NULL);
-    free(real);
-    real = realpath(with_index, NULL);
-    g_free(with_index);
-    if (!real || strncmp(real, root, rl) != 0 || stat(real, &st) != 0)
-      goto refuse;
+  return (int)syscall(SYS_openat2, root, rel[0] ? rel : ".", &how, sizeof how);
+}
+
+/* Opens the regular file a request path names under root (a folder's index
+ * file if index is set) and writes the relative name it opened into name;
+ * -1 if there is none or it lies outside root. */
+static int
+resolve(int root, const char *path, const char *index, char name[PATH_MAX], struct stat *st)
+{
+  int fd;
+
+  if (root < 0 || hc_path_normalise(path, name, PATH_MAX) != 0)
+    return -1;
+  fd = open_beneath(root, name);
+  if (fd >= 0 && fstat(fd, st) == 0 && S_ISDIR(st->st_mode) && index) {
+    size_t n = strlen(name);
+
+    close(fd);
+    if (g_snprintf(name + n, PATH_MAX - n, "%s%s", n ? "/" : "", index) >= (int)(PATH_MAX - n))
+      return -1;
+    fd = open_beneath(root, name);
   }
-  if (!S_ISREG(st.st_mode))
-    goto refuse;
-  return real;
-refuse:
-  free(real);
-  return NULL;
+  if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
+    close(fd);
+    fd = -1;
+  }
+  return fd;
 }
 
 static void
-serve(const char *root, const char *path, const char *index, HcHttpResponse *resp)
+serve(int root, const char *path, const char *index, HcHttpResponse *resp)
 {
-  char *file = resolve(root, path, index);
+  char name[PATH_MAX];
+  struct stat st;
+  int fd = resolve(root, path, index, name, &st);
+  const char *type = "application/octet-stream", *cache = "no-cache";
 
-  if (!file) {
+  if (fd < 0) {
     hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no such file");
     return;
   }
   for (guint i = 0; i < G_N_ELEMENTS(types); i++) {
-    if (g_str_has_suffix(file, types[i].ext)) {
-      hc_http_set_file(resp, file, types[i].type, types[i].cache);
-      free(file);
-      return;
+    if (g_str_has_suffix(name, types[i].ext)) {
+      type = types[i].type;
+      cache = types[i].cache;
+      break;
     }
   }
-  hc_http_set_file(resp, file, "application/octet-stream", "no-cache");
-  free(file);
+  hc_http_set_file(resp, fd, (gsize)st.st_size, type, cache);
 }
 
 void
 hc_static_web(const HcHttpRequest *req, HcHttpResponse *resp)
 {
-  serve(web_real, req->path, "index.html", resp);
+  serve(web_fd, req->path, "index.html", resp);
 }
 
 void
@@ -114,6 +132,6 @@ hc_static_hls(const HcHttpRequest *req, HcHttpResponse *resp)
   /* req->tail is what follows "/hls/"; give it back its leading slash. */
   char *p = g_strconcat("/", req->tail, NULL);
 
-  serve(hls_real, p, NULL, resp);
+  serve(hls_fd, p, NULL, resp);
   g_free(p);
 }

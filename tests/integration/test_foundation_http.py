@@ -129,12 +129,14 @@ def test_served_tree_still_reaches_its_own_files(gateway_factory, tmp_path):
     (web / "sub").mkdir(parents=True)
     (web / "index.html").write_text("top")
     (web / "sub" / "page.html").write_text("inner")
-    os.symlink(web / "sub" / "page.html", web / "alias.html")  # a link inside is fine
+    os.symlink("sub/page.html", web / "alias.html")  # a relative link that stays inside is fine
     gw = gateway_factory(streams={}, gateway_keys={"web_root": str(web)})
     assert raw_get(gw, "/sub/./page.html") == (200, b"inner")
     assert raw_get(gw, "/sub/page%2Ehtml") == (200, b"inner")
     assert raw_get(gw, "/alias.html") == (200, b"inner")
     assert raw_get(gw, "/sub/")[0] == 404  # no index.html there, no listing
+    os.symlink(web / "sub" / "page.html", web / "absolute.html")
+    assert raw_get(gw, "/absolute.html")[0] == 404  # absolute links are never followed
 
 
 def test_metrics_exposes_stream_health(gateway):
