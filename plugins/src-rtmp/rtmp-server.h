@@ -1,0 +1,27 @@
+/* The RTMP listener shared by every rtmp:// stream: accepts publishers on
+ * [rtmp] address:port, checks the stream key and writes the published FLV
+ * into the appsrc of the stream that owns the key. Main thread only. */
+#ifndef HC_RTMP_SERVER_H
+#define HC_RTMP_SERVER_H
+
+#include <gst/gst.h>
+
+typedef struct {
+  const char *address; /* listen address */
+  guint port;
+  const char *app; /* application name publishers use: rtmp://host/APP/KEY */
+  guint max_conns;
+} HcRtmpServerConfig;
+
+/* Starts listening if not yet listening. */
+gboolean hc_rtmp_server_start(const HcRtmpServerConfig *cfg, GError **error);
+void hc_rtmp_server_stop(void);
+
+/* Routes publishes with key to appsrc (an appsrc of caps video/x-flv inside
+ * bin). A key held by another stream is refused ("key ..." error); the same
+ * stream taking its key again (a source made again) replaces the old route
+ * and closes its publisher. The route ends when bin is finalised. */
+gboolean hc_rtmp_server_route(const char *key, const char *stream, GstElement *bin,
+                              GstElement *appsrc, GError **error);
+
+#endif
