@@ -1,0 +1,103 @@
+/* Unit tests of media/source.c: credentials masked in free text, and a lost
+ * source reported with the first backoff delay while the pipeline stays. */
+#include <gst/gst.h>
+#include <string.h>
+
+#include "media/source.h"
+
+static void
+test_mask(void)
+{
+  static const char *const cases[][2] = {
+    {"rtsp://admin:secret@10.0.0.5/h264", "rtsp://admin:***@10.0.0.5/h264"},
+    {"Could not open rtsp://u:p@cam:554/x and rtsp://v:q@cam2/y.",
+     "Could not open rtsp://u:***@cam:554/x and rtsp://v:***@cam2/y."},
+    {"rtsp://cam/path?a=b:c@d", "rtsp://cam/path?a=b:c@d"},
+    {"no url here: user:pass@host", "no url here: user:pass@host"},
+    {"rtsp://onlyuser@cam/", "rtsp://onlyuser@cam/"},
+    {"srt://:9000", "srt://:9000"},
+    {"", ""},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    char *m = hc_source_mask_text(cases[i][0]);
+    g_assert_cmpstr(m, ==, cases[i][1]);
+    g_free(m);
+  }
+}
+
+static GstElement *
+fake_create(const char *url, GError **error)
+{
+  return gst_parse_bin_from_description("fakesrc is-live=true name=s", FALSE, error);
+}
+
+static const HcPlugin fake = {.api_version = HC_PLUGIN_API_VERSION,
+                              .name = "fake",
+                              .kind = HC_PLUGIN_SOURCE,
+                              .scheme = "fake",
+                              .source_create = fake_create};
+
+static guint lost_delay, lost_calls;
+static char *lost_why;
+
+static void
+on_pad(GstPad *pad, gpointer user)
+{
+}
+
+static void
+on_nmp(gpointer user)
+{
+}
+
+static void
+on_lost(const char *why, guint delay_ms, gpointer user)
+{
+  lost_calls++;
+  lost_delay = delay_ms;
+  g_free(lost_why);
+  lost_why = g_strdup(why);
+}
+
+static const HcSourceCallbacks cbs = {on_pad, on_nmp, on_lost};
+
+static void
+test_lost(void)
+{
+  GstElement *pipeline = gst_pipeline_new(NULL);
+  HcSource *src = hc_source_new(GST_BIN(pipeline), &fake, "cam", "fake://", "", &cbs, NULL);
+  gboolean had_pads = TRUE;
+  GError *err = NULL;
+
+  g_assert_true(hc_source_open(src, &had_pads, &err));
+  g_assert_no_error(err);
+  g_assert_false(had_pads);
+  g_assert_false(hc_source_waits(src));
+  g_assert_cmpint(GST_BIN(pipeline)->numchildren, ==, 1);
+  hc_source_play(src);
+
+  hc_source_lost(src, "gone from rtsp://u:pw@cam/");
+  g_assert_cmpuint(lost_calls, ==, 1);
+  g_assert_cmpuint(lost_delay, ==, 1000);
+  g_assert_cmpstr(lost_why, ==, "gone from rtsp://u:***@cam/");
+  /* The bin left the pipeline; a second loss of no bin is ignored. */
+  g_assert_cmpint(GST_BIN(pipeline)->numchildren, ==, 0);
+  hc_source_lost(src, "again");
+  g_assert_cmpuint(lost_calls, ==, 1);
+  g_assert_cmpuint(hc_source_reconnects(src), ==, 0);
+
+  hc_source_free(src);
+  gst_object_unref(pipeline);
+  g_clear_pointer(&lost_why, g_free);
+}
+
+int
+main(int argc, char **argv)
+{
+  gst_init(&argc, &argv);
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/source/mask", test_mask);
+  g_test_add_func("/source/lost", test_lost);
+  return g_test_run();
+}
