@@ -238,14 +238,19 @@ add_viewer_json(const HcViewer *v, gpointer data)
 void
 hc_whep_viewers(const char *stream, HcHttpResponse *resp)
 {
-  json_t *arr = json_array();
+  json_t *arr = json_array(), *latency;
+  double lat[3];
 
   hc_viewers_foreach(stream, add_viewer_json, arr);
+  hc_fanout_latency(lat);
+  latency = lat[0] < 0 ? json_null()
+                       : json_pack("{s:f, s:f, s:f}", "p50", lat[0], "p99", lat[1], "p999", lat[2]);
   /* Datagrams the workers dropped (unknown address, failed authentication,
    * malformed): for all streams, since a bad packet names none. */
   hc_http_set_json(resp, 200,
-                   json_pack("{s:s, s:o, s:I}", "stream", stream, "viewers", arr,
-                             "dropped_datagrams", (json_int_t)hc_fanout_dropped()));
+                   json_pack("{s:s, s:o, s:I, s:o}", "stream", stream, "viewers", arr,
+                             "dropped_datagrams", (json_int_t)hc_fanout_dropped(),
+                             "send_latency_ms", latency));
 }
 
 guint

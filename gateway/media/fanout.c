@@ -201,7 +201,10 @@ hc_worker_emit(HcWorker *w, HcViewer *v, HcViewerTrack *t, guint64 idx, gboolean
     gint64 arrival = hc_ring_arrival(t->ring, idx);
     gint64 wait = arrival && w->now > arrival ? (w->now - arrival) / 100 : 0;
 
-    w->latency[MIN(wait, HC_LATENCY_BUCKETS - 1)]++;
+    guint64 *b = &w->latency[MIN(wait, HC_LATENCY_BUCKETS - 1)];
+
+    /* Read by the API thread: a relaxed store, no locked add on the hot path. */
+    __atomic_store_n(b, __atomic_load_n(b, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
   }
   if (!retransmit) {
     t->last_ts = hc_rtp_timestamp(buf);
@@ -475,6 +478,34 @@ watch(int epfd, int fd)
   return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* p50, p99 and p99.9 of the appsink-to-send histograms of n workers, as
+ * upper bounds in ms (bucket ends); -1 without data. */
+static void
+latency_percentiles(HcWorker *const *ws, guint n, double out[3])
+{
+  static const guint64 per[3][2] = {{1, 2}, {99, 100}, {999, 1000}};
+  guint64 sum[HC_LATENCY_BUCKETS] = {0}, total = 0, seen = 0;
+  guint k = 0;
+
+  for (guint i = 0; i < HC_LATENCY_BUCKETS; i++) {
+    for (guint j = 0; j < n; j++)
+      sum[i] += __atomic_load_n(&ws[j]->latency[i], __ATOMIC_RELAXED);
+    total += sum[i];
+  }
+  out[0] = out[1] = out[2] = -1;
+  for (guint i = 0; i < HC_LATENCY_BUCKETS && total && k < 3; i++) {
+    seen += sum[i];
+    while (k < 3 && seen * per[k][1] >= total * per[k][0])
+      out[k++] = (i + 1) / 10.0;
+  }
+}
+
+void
+hc_fanout_latency(double out[3])
+{
+  latency_percentiles(workers, n_workers, out);
+}
+
 static void
 worker_free(HcWorker *w)
 {
@@ -486,24 +517,13 @@ worker_free(HcWorker *w)
     g_thread_join(w->thread);
   }
   if (w->messages) {
-    guint64 total = 0, seen = 0;
-    int p50 = -1, p99 = -1, p999 = -1;
+    double p[3];
+    HcWorker *one[] = {w};
 
-    for (guint i = 0; i < HC_LATENCY_BUCKETS; i++)
-      total += w->latency[i];
-    for (guint i = 0; i < HC_LATENCY_BUCKETS && total; i++) {
-      seen += w->latency[i];
-      if (p50 < 0 && seen * 2 >= total)
-        p50 = (int)i;
-      if (p99 < 0 && seen * 100 >= total * 99)
-        p99 = (int)i;
-      if (p999 < 0 && seen * 1000 >= total * 999)
-        p999 = (int)i;
-    }
+    latency_percentiles(one, 1, p);
     g_info("worker %u: sent %" G_GUINT64_FORMAT " datagrams in %" G_GUINT64_FORMAT
            " messages%s; appsink to send: p50 < %.1f ms, p99 < %.1f ms, p99.9 < %.1f ms",
-           w->index, w->datagrams, w->messages, w->gso ? " (UDP GSO)" : "", (p50 + 1) / 10.0,
-           (p99 + 1) / 10.0, (p999 + 1) / 10.0);
+           w->index, w->datagrams, w->messages, w->gso ? " (UDP GSO)" : "", p[0], p[1], p[2]);
   }
   run_commands(w);
   while (w->viewers && w->viewers->len)

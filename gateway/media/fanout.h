@@ -38,6 +38,11 @@ void hc_fanout_remove(int worker, const char *id);
  * per_worker (an HcRtpOut's) is above zero. */
 void hc_fanout_wake(const gint *per_worker);
 
+/* Main thread: appsink-to-send latency over all workers since start, per
+ * packet per viewer (fast start's cached packets left out): p50, p99, p99.9
+ * as upper bounds in ms, 0.1 ms buckets up to 10 ms; -1 before any packet. */
+void hc_fanout_latency(double out[3]);
+
 /* Any thread: datagrams dropped as unknown or unauthenticated, for stats. */
 guint64 hc_fanout_dropped(void);
 
