@@ -118,6 +118,31 @@ choose_codec(const GstSDPMedia *m, HcSdpMedia *out)
   }
 }
 
+/* The rtpmap of the m-line's first format, echoed if the m-line is rejected. */
+static void
+first_rtpmap(const GstSDPMedia *m, HcSdpMedia *out)
+{
+  int first;
+  char *end;
+
+  if (!out->first_format[0])
+    return;
+  first = (int)strtol(out->first_format, &end, 10);
+  if (*end)
+    return;
+  for (guint i = 0; i < gst_sdp_media_attributes_len(m); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, i);
+    char enc[64];
+    int pt;
+
+    if (a->value && strcmp(a->key, "rtpmap") == 0 && sscanf(a->value, "%d %63s", &pt, enc) == 2 &&
+        pt == first) {
+      g_strlcpy(out->first_rtpmap, enc, sizeof out->first_rtpmap);
+      return;
+    }
+  }
+}
+
 static gboolean
 valid_ice(const char *s, gsize min)
 {
@@ -178,6 +203,7 @@ hc_sdp_parse_offer(const char *text, gsize len, gboolean has_video, gboolean has
       g_snprintf(o->mid, sizeof o->mid, "%u", i);
     if (gst_sdp_media_formats_len(m) > 0)
       g_strlcpy(o->first_format, gst_sdp_media_get_format(m, 0), sizeof o->first_format);
+    first_rtpmap(m, o);
     if (o->kind == HC_SDP_OTHER || !proto || !strstr(proto, "SAVPF") ||
         (gst_sdp_media_get_port(m) == 0 && !gst_sdp_media_get_attribute_val(m, "bundle-only")) ||
         gst_sdp_media_get_attribute_val(m, "sendonly") ||
@@ -244,6 +270,19 @@ out:
   return rc;
 }
 
+/* ICE credentials and DTLS role and fingerprint of an answer m-line. */
+static void
+add_transport(GstSDPMedia *m, const HcSdpAnswerParams *p)
+{
+  char buf[160];
+
+  gst_sdp_media_add_attribute(m, "ice-ufrag", p->ice_ufrag);
+  gst_sdp_media_add_attribute(m, "ice-pwd", p->ice_pwd);
+  g_snprintf(buf, sizeof buf, "sha-256 %s", p->fingerprint);
+  gst_sdp_media_add_attribute(m, "fingerprint", buf);
+  gst_sdp_media_add_attribute(m, "setup", "passive");
+}
+
 static void
 add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p)
 {
@@ -256,11 +295,7 @@ add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p
   gst_sdp_media_add_attribute(m, "mid", o->mid);
   gst_sdp_media_add_attribute(m, "sendonly", NULL);
   gst_sdp_media_add_attribute(m, "rtcp-mux", NULL);
-  gst_sdp_media_add_attribute(m, "ice-ufrag", p->ice_ufrag);
-  gst_sdp_media_add_attribute(m, "ice-pwd", p->ice_pwd);
-  g_snprintf(buf, sizeof buf, "sha-256 %s", p->fingerprint);
-  gst_sdp_media_add_attribute(m, "fingerprint", buf);
-  gst_sdp_media_add_attribute(m, "setup", "passive");
+  add_transport(m, p);
   g_snprintf(buf, sizeof buf, "%d %s", o->pt, o->rtpmap);
   gst_sdp_media_add_attribute(m, "rtpmap", buf);
   if (o->fmtp[0]) {
@@ -331,6 +366,15 @@ hc_sdp_build_answer(const HcSdpOffer *offer, const HcSdpAnswerParams *p)
       gst_sdp_media_add_connection(m, "IN", "IP4", "0.0.0.0", 0, 0);
       gst_sdp_media_add_attribute(m, "mid", o->mid);
       gst_sdp_media_add_attribute(m, "inactive", NULL);
+      gst_sdp_media_add_attribute(m, "rtcp-mux", NULL);
+      /* Some peers (aiortc) want the transport and a codec they know in
+       * every m-line, even a rejected one. */
+      add_transport(m, p);
+      if (o->first_rtpmap[0]) {
+        char buf[96];
+        g_snprintf(buf, sizeof buf, "%s %s", o->first_format, o->first_rtpmap);
+        gst_sdp_media_add_attribute(m, "rtpmap", buf);
+      }
     }
     /* add_media takes the contents of m: no uninit here. */
     gst_sdp_message_add_media(msg, m);

@@ -15,6 +15,7 @@ typedef struct {
   HcSdpKind kind;
   char mid[33];
   char first_format[16];   /* echoed in a rejected m-line */
+  char first_rtpmap[64];   /* and its rtpmap ("" if none) */
   int pt;                  /* chosen payload type, -1: this m-line is rejected */
   char rtpmap[64];         /* of the chosen payload type, e.g. "H264/90000" */
   char fmtp[256];          /* of the chosen payload type, may be empty */

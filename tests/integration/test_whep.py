@@ -272,3 +272,23 @@ def test_gateway_full_gets_503(gateway_factory):
     # Leaving makes room again.
     assert gw.request("DELETE", first[1]["Location"])[0] == 204
     assert gw.request("POST", "/whep/demo", offer, h)[0] == 201
+
+
+def test_stream_without_audio_rejects_the_audio_mline(gateway_factory):
+    gw = gateway_factory(streams={"cam": SMALL + "&audio=false"})
+    gw.wait_live("cam")
+
+    async def run():
+        v = Viewer(gw.base, "cam", want_video=10, want_audio=0)
+        assert await v.connect() == 201, v.answer  # it asks for audio too
+        try:
+            return v, await v.wait(20)
+        finally:
+            await v.close()
+
+    v, ok = asyncio.run(run())
+    mlines = [l for l in v.answer.splitlines() if l.startswith("m=")]
+    assert mlines[0].startswith("m=video ") and not mlines[0].startswith("m=video 0 ")
+    assert mlines[1].startswith("m=audio 0 ")
+    assert "a=group:BUNDLE 0\r" in v.answer + "\r"
+    assert ok and v.video_frames >= 10 and v.audio_frames == 0
