@@ -39,8 +39,17 @@ on_sample(GstAppSink *sink, gpointer data)
   if (GST_BUFFER_PTS_IS_VALID(buf) && GST_CLOCK_TIME_IS_VALID(base))
     t = (gint64)((base + GST_BUFFER_PTS(buf)) / 1000);
   if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
-    if (hc_ring_push(ring, map.data, map.size, t) == 0)
+    /* Video wakes the workers once a frame (its last packet has the marker
+     * bit), so a frame goes out as one GSO send per viewer and the workers
+     * pass over their viewers a third as often; a long frame wakes them
+     * every 16 packets. Opus has a marker only after silence: always wake. */
+    if (hc_ring_push(ring, map.data, map.size, t) == 0 &&
+        (ring != out->video || (map.data[1] & 0x80) ||
+         hc_ring_head(ring) - out->video_woken >= 16)) {
+      if (ring == out->video)
+        out->video_woken = hc_ring_head(ring);
       hc_fanout_wake(out->per_worker);
+    }
     gst_buffer_unmap(buf, &map);
   }
   gst_sample_unref(sample);

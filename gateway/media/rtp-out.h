@@ -24,6 +24,7 @@ struct HcRtpOut {
   /* atomic: viewers of this stream per worker; a worker is woken only if > 0 */
   gint per_worker[HC_FANOUT_MAX_WORKERS];
   gint64 last_key_request_us;          /* atomic: rate limit of keyframe requests */
+  guint64 video_woken;                 /* video streaming thread: ring head at the last wake */
   GstElement *video_sink, *audio_sink; /* referenced */
 };
 
