@@ -19,6 +19,12 @@
 #define HC_RECV_BATCH 32
 #define HC_RECV_CAP 2048
 
+/* A worker's viewers of one stream: woken streams are served alone. */
+typedef struct {
+  HcRtpOut *out; /* borrowed from its viewers */
+  GPtrArray *viewers;
+} HcStreamGroup;
+
 typedef struct {
   guint index;
   GThread *thread;
@@ -31,6 +37,7 @@ typedef struct {
 
   /* Worker thread only from here on. */
   GPtrArray *viewers;   /* HcViewer*, owned */
+  GPtrArray *groups;    /* HcStreamGroup*: the viewers of one stream */
   GHashTable *by_ufrag; /* our ufrag -> viewer */
   GHashTable *by_addr;  /* remote ip:port packed in a pointer -> viewer */
   GHashTable *by_id;    /* id -> viewer */

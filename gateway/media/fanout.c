@@ -257,18 +257,45 @@ send_track(HcWorker *w, HcViewer *v, HcViewerTrack *t, gboolean video)
     hc_worker_emit(w, v, t, t->next, FALSE);
 }
 
+/* Sends what the rings have to the viewers of the streams that woke this
+ * worker (all streams when all is TRUE, on the timer). */
 static void
-send_media(HcWorker *w)
+send_media(HcWorker *w, gboolean all)
 {
-  for (guint i = 0; i < w->viewers->len; i++) {
-    HcViewer *v = w->viewers->pdata[i];
+  for (guint g = 0; g < w->groups->len; g++) {
+    HcStreamGroup *grp = w->groups->pdata[g];
 
-    if (g_atomic_int_get(&v->state) != HC_VIEWER_CONNECTED)
+    if (!g_atomic_int_exchange(&grp->out->dirty[w->index], 0) && !all)
       continue;
-    send_track(w, v, &v->video, TRUE);
-    send_track(w, v, &v->audio, FALSE);
+    for (guint i = 0; i < grp->viewers->len; i++) {
+      HcViewer *v = grp->viewers->pdata[i];
+
+      if (g_atomic_int_get(&v->state) != HC_VIEWER_CONNECTED)
+        continue;
+      send_track(w, v, &v->video, TRUE);
+      send_track(w, v, &v->audio, FALSE);
+    }
   }
   hc_worker_flush(w);
+}
+
+static HcStreamGroup *
+group_of(HcWorker *w, HcRtpOut *out, gboolean create)
+{
+  HcStreamGroup *grp;
+
+  for (guint g = 0; g < w->groups->len; g++) {
+    grp = w->groups->pdata[g];
+    if (grp->out == out)
+      return grp;
+  }
+  if (!create)
+    return NULL;
+  grp = g_new0(HcStreamGroup, 1);
+  grp->out = out;
+  grp->viewers = g_ptr_array_new();
+  g_ptr_array_add(w->groups, grp);
+  return grp;
 }
 
 void
@@ -286,6 +313,7 @@ static void
 worker_add(HcWorker *w, HcViewer *v)
 {
   g_ptr_array_add(w->viewers, v);
+  g_ptr_array_add(group_of(w, v->out, TRUE)->viewers, v);
   g_hash_table_insert(w->by_ufrag, v->ufrag, v);
   g_hash_table_insert(w->by_id, v->id, v);
   g_atomic_int_inc(&v->out->per_worker[w->index]);
@@ -295,6 +323,8 @@ worker_add(HcWorker *w, HcViewer *v)
 void
 hc_worker_drop(HcWorker *w, HcViewer *v, const char *why)
 {
+  HcStreamGroup *grp;
+
   g_info("viewer %s (stream %s): removed (%s)", v->id, v->stream, why);
   if (v->dtls && g_atomic_int_get(&v->state) == HC_VIEWER_CONNECTED) {
     guint8 *buf = w->scratch;
@@ -310,6 +340,15 @@ hc_worker_drop(HcWorker *w, HcViewer *v, const char *why)
   g_hash_table_remove(w->by_ufrag, v->ufrag);
   g_hash_table_remove(w->by_id, v->id);
   g_ptr_array_remove_fast(w->viewers, v);
+  grp = group_of(w, v->out, FALSE);
+  if (grp) {
+    g_ptr_array_remove_fast(grp->viewers, v);
+    if (grp->viewers->len == 0) {
+      g_ptr_array_remove_fast(w->groups, grp);
+      g_ptr_array_unref(grp->viewers);
+      g_free(grp);
+    }
+  }
   g_atomic_int_add(&v->out->per_worker[w->index], -1);
   g_atomic_int_add(&w->load, -1);
   hc_viewer_free(v);
@@ -455,7 +494,7 @@ worker_main(gpointer data)
         if (read(w->evfd, &count, sizeof count) < 0 && errno != EAGAIN)
           g_warning("worker %u: eventfd: %s", w->index, g_strerror(errno));
         run_commands(w);
-        send_media(w);
+        send_media(w, FALSE);
       } else if (ev[i].data.fd == w->sock) {
         receive_all(w);
       } else if (ev[i].data.fd == w->timerfd) {
@@ -463,7 +502,7 @@ worker_main(gpointer data)
           g_warning("worker %u: timerfd: %s", w->index, g_strerror(errno));
         run_commands(w);
         tick(w);
-        send_media(w);
+        send_media(w, TRUE);
       }
     }
   }
@@ -533,6 +572,8 @@ worker_free(HcWorker *w)
       close(*fd);
   if (w->viewers)
     g_ptr_array_unref(w->viewers);
+  if (w->groups)
+    g_ptr_array_unref(w->groups); /* empty: every viewer was dropped */
   if (w->by_ufrag) {
     g_hash_table_unref(w->by_ufrag);
     g_hash_table_unref(w->by_addr);
@@ -557,6 +598,7 @@ worker_new(guint index, GError **error)
   g_mutex_init(&w->qlock);
   g_queue_init(&w->queue);
   w->viewers = g_ptr_array_new();
+  w->groups = g_ptr_array_new();
   w->by_ufrag = g_hash_table_new(g_str_hash, g_str_equal);
   w->by_addr = g_hash_table_new(g_direct_hash, g_direct_equal);
   w->by_id = g_hash_table_new(g_str_hash, g_str_equal);
@@ -694,12 +736,12 @@ hc_fanout_remove(int worker, const char *id)
 }
 
 void
-hc_fanout_wake(const gint *per_worker)
+hc_fanout_wake(HcRtpOut *out)
 {
   guint64 one = 1;
 
   for (guint i = 0; i < n_workers; i++)
-    if (g_atomic_int_get(&per_worker[i]) > 0)
+    if (g_atomic_int_get(&out->per_worker[i]) > 0 && !g_atomic_int_exchange(&out->dirty[i], 1))
       if (write(workers[i]->evfd, &one, sizeof one) < 0 && errno != EAGAIN)
         g_warning("worker %u: cannot wake: %s", i, g_strerror(errno));
 }

@@ -34,9 +34,9 @@ void hc_fanout_add(HcViewer *v);
 /* Main thread: asks worker to drop viewer id (already unregistered). */
 void hc_fanout_remove(int worker, const char *id);
 
-/* Any thread (packetiser threads): wakes the workers whose count in
- * per_worker (an HcRtpOut's) is above zero. */
-void hc_fanout_wake(const gint *per_worker);
+/* Any thread (packetiser threads): tells the workers with viewers of out
+ * that its rings have news; a worker already told is not woken again. */
+void hc_fanout_wake(HcRtpOut *out);
 
 /* Main thread: appsink-to-send latency over all workers since start, per
  * packet per viewer (fast start's cached packets left out): p50, p99, p99.9

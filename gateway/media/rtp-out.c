@@ -48,7 +48,7 @@ on_sample(GstAppSink *sink, gpointer data)
          hc_ring_head(ring) - out->video_woken >= 16)) {
       if (ring == out->video)
         out->video_woken = hc_ring_head(ring);
-      hc_fanout_wake(out->per_worker);
+      hc_fanout_wake(out);
     }
     gst_buffer_unmap(buf, &map);
   }
@@ -113,7 +113,7 @@ hc_rtp_out_detach(HcRtpOut *out)
     return;
   g_atomic_int_set(&out->closed, 1);
   /* Wake every worker with viewers so they notice the stream is gone. */
-  hc_fanout_wake(out->per_worker);
+  hc_fanout_wake(out);
   hc_rtp_out_unref(out);
 }
 

@@ -23,6 +23,9 @@ struct HcRtpOut {
   gint viewers;  /* atomic: viewers attached, for the stream list */
   /* atomic: viewers of this stream per worker; a worker is woken only if > 0 */
   gint per_worker[HC_FANOUT_MAX_WORKERS];
+  /* atomic: set by the packetiser when the ring has news for worker i, cleared
+   * by that worker; the eventfd is written only on the 0 -> 1 change. */
+  gint dirty[HC_FANOUT_MAX_WORKERS];
   gint64 last_key_request_us;          /* atomic: rate limit of keyframe requests */
   guint64 video_woken;                 /* video streaming thread: ring head at the last wake */
   GstElement *video_sink, *audio_sink; /* referenced */
