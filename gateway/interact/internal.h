@@ -141,6 +141,7 @@ struct HcSession {
   GPtrArray *hands, *stage; /* sites, in order */
   GHashTable *last_chat;    /* participant -> gint64* monotonic us of last message */
   GHashTable *conns;        /* HcConn* set */
+  GHashTable *site_counts;  /* site -> connections of the site in the session */
   gboolean presence_dirty;
   guint presence_timer;
   GPtrArray *pending;  /* events of the current change, json */

@@ -65,6 +65,7 @@ session_free(gpointer p)
   g_ptr_array_unref(s->stage);
   g_hash_table_unref(s->last_chat);
   g_hash_table_unref(s->conns);
+  g_hash_table_unref(s->site_counts);
   g_ptr_array_unref(s->pending);
   g_free(s);
 }
@@ -101,6 +102,7 @@ session_new(const char *id, gint64 seq, json_t *settings, json_t *room)
     g_ptr_array_add(s->stage, g_strdup(json_string_value(v)));
   s->last_chat = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   s->conns = g_hash_table_new(NULL, NULL);
+  s->site_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   s->pending = g_ptr_array_new_with_free_func(pending_free);
   g_hash_table_insert(sessions, s->id, s);
   return s;
@@ -354,49 +356,27 @@ hc_session_commit(HcSession *s)
   return TRUE;
 }
 
-/* Presence: sites with their connection counts, sent debounced. */
-static json_t *
-presence_json(HcSession *s)
-{
-  GHashTable *counts = g_hash_table_new(g_str_hash, g_str_equal);
-  GHashTableIter it;
-  gpointer key, value;
-  GList *sites;
-  json_t *arr = json_array();
-
-  g_hash_table_iter_init(&it, s->conns);
-  while (g_hash_table_iter_next(&it, &key, NULL)) {
-    HcConn *c = key;
-    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, c->who.site));
-    g_hash_table_insert(counts, c->who.site, GUINT_TO_POINTER(n + 1));
-  }
-  sites = g_list_sort(g_hash_table_get_keys(counts), (GCompareFunc)strcmp);
-  for (GList *l = sites; l; l = l->next) {
-    value = g_hash_table_lookup(counts, l->data);
-    json_array_append_new(arr, json_pack("{s:s, s:i}", "site", (char *)l->data, "viewers",
-                                         (int)GPOINTER_TO_UINT(value)));
-  }
-  g_list_free(sites);
-  g_hash_table_unref(counts);
-  return arr;
-}
-
-/* Moderators get every site; schools and viewers the totals only, so a
- * change costs O(clients) and not O(clients x sites). */
+/* Presence: sites with their connection counts (kept up to date on attach
+ * and detach), sent debounced. Moderators get every site; schools and
+ * viewers the totals only, so a change costs O(clients), not O(clients x
+ * sites), and a join does not walk every connection. */
 static json_t *
 presence_for(HcSession *s, gboolean moderator)
 {
-  json_t *sites = presence_json(s), *site;
-  json_int_t viewers = 0;
-  size_t i;
+  GList *sites;
+  json_t *arr;
 
-  if (moderator)
-    return sites;
-  json_array_foreach(sites, i, site) viewers +=
-    json_integer_value(json_object_get(site, "viewers"));
-  i = json_array_size(sites);
-  json_decref(sites);
-  return json_pack("{s:i, s:I}", "sites", (int)i, "viewers", viewers);
+  if (!moderator)
+    return json_pack("{s:i, s:i}", "sites", (int)g_hash_table_size(s->site_counts), "viewers",
+                     (int)g_hash_table_size(s->conns));
+  arr = json_array();
+  sites = g_list_sort(g_hash_table_get_keys(s->site_counts), (GCompareFunc)strcmp);
+  for (GList *l = sites; l; l = l->next)
+    json_array_append_new(arr,
+                          json_pack("{s:s, s:i}", "site", (char *)l->data, "viewers",
+                                    GPOINTER_TO_INT(g_hash_table_lookup(s->site_counts, l->data))));
+  g_list_free(sites);
+  return arr;
 }
 
 static gboolean
@@ -434,6 +414,9 @@ hc_session_attach(HcSession *s, HcConn *c)
 {
   c->session = s;
   g_hash_table_add(s->conns, c);
+  g_hash_table_insert(
+    s->site_counts, g_strdup(c->who.site),
+    GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(s->site_counts, c->who.site)) + 1));
   presence_changed(s);
 }
 
@@ -441,11 +424,18 @@ void
 hc_session_detach(HcConn *c)
 {
   HcSession *s = c->session;
+  int n;
 
   if (!s)
     return;
+
   g_hash_table_remove(s->conns, c);
   c->session = NULL;
+  n = GPOINTER_TO_INT(g_hash_table_lookup(s->site_counts, c->who.site));
+  if (n <= 1)
+    g_hash_table_remove(s->site_counts, c->who.site);
+  else
+    g_hash_table_insert(s->site_counts, g_strdup(c->who.site), GINT_TO_POINTER(n - 1));
   if (sessions)
     presence_changed(s);
 }
