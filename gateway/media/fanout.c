@@ -34,6 +34,19 @@ HcFanoutConfig hc_fanout_config;
 guint64 hc_fanout_drops;
 static HcWorker **workers;
 static guint n_workers;
+static gint trim_wanted; /* atomic: workers freed DTLS sessions */
+static guint trim_source;
+
+/* Main thread, every second: returns freed heap to the system when workers
+ * freed DTLS sessions, so the resident size follows the viewers. It can take
+ * milliseconds on a large heap: never on a worker. */
+static gboolean
+trim_heap(gpointer data)
+{
+  if (g_atomic_int_exchange(&trim_wanted, 0))
+    malloc_trim(0);
+  return G_SOURCE_CONTINUE;
+}
 
 static void
 relaxed_add64(guint64 *p, guint64 v)
@@ -153,9 +166,10 @@ hc_worker_flush(HcWorker *w)
   w->arena_used = 0;
 }
 
-void
-hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to, const guint8 *data,
-                   gsize len)
+/* Queues a control datagram (no GSO merging); it goes out with the next flush. */
+static void
+hc_worker_queue(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to, const guint8 *data,
+                gsize len)
 {
   guint8 *slot;
 
@@ -167,6 +181,13 @@ hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to,
   slot = hc_worker_slot(w);
   memcpy(slot, data, len);
   commit_to(w, v, to, len, FALSE);
+}
+
+void
+hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to, const guint8 *data,
+                   gsize len)
+{
+  hc_worker_queue(w, v, to, data, len);
   hc_worker_flush(w);
 }
 
@@ -390,25 +411,23 @@ send_sender_report(HcWorker *w, HcViewer *v, HcViewerTrack *t, gint64 now, guint
   n = (int)hc_rtcp_sender_report(buf, sizeof w->scratch - HC_SRTP_TRAILER, t->ssrc, ntp, ts,
                                  (guint32)t->packets, (guint32)t->bytes);
   if (n && hc_srtp_protect_rtcp(v->srtp, buf, &n) == 0)
-    hc_worker_send_now(w, v, &v->remote, buf, (gsize)n);
+    hc_worker_queue(w, v, &v->remote, buf, (gsize)n);
 }
 
 /* Every TICK_MS: timeouts, DTLS retransmits, sender reports. */
 static void
 tick(HcWorker *w)
 {
-  static gint64 last_trim;
   gint64 now = g_get_monotonic_time();
   guint64 ntp = hc_ntp_now();
   gint64 handshake = (gint64)hc_fanout_config.handshake_timeout_s * G_USEC_PER_SEC;
   gint64 idle = (gint64)hc_fanout_config.idle_timeout_s * G_USEC_PER_SEC;
 
-  /* DTLS handshakes free tens of KB each: give them back to the system at
-   * most once a second, so the resident size follows the viewers. */
-  if (w->trim && now - __atomic_load_n(&last_trim, __ATOMIC_RELAXED) > G_USEC_PER_SEC) {
-    __atomic_store_n(&last_trim, now, __ATOMIC_RELAXED);
+  /* DTLS handshakes free tens of KB each: the main thread gives them back
+   * to the system (trim_heap), away from the send path. */
+  if (w->trim) {
     w->trim = FALSE;
-    malloc_trim(0);
+    g_atomic_int_set(&trim_wanted, 1);
   }
   for (guint i = w->viewers->len; i > 0; i--) {
     HcViewer *v = w->viewers->pdata[i - 1];
@@ -660,6 +679,7 @@ hc_fanout_start(const HcFanoutConfig *cfg, GError **error)
     }
     n_workers = i + 1;
   }
+  trim_source = g_timeout_add_seconds(1, trim_heap, NULL);
   g_info("WebRTC: %u fan-out workers on UDP %s ports %u..%u%s", n, cfg->udp_address,
          workers[0]->port, workers[n - 1]->port, workers[0]->gso ? ", UDP GSO" : "");
   return TRUE;
@@ -668,6 +688,9 @@ hc_fanout_start(const HcFanoutConfig *cfg, GError **error)
 void
 hc_fanout_stop(void)
 {
+  if (trim_source)
+    g_source_remove(trim_source);
+  trim_source = 0;
   for (guint i = 0; i < n_workers; i++)
     g_atomic_int_set(&workers[i]->stop, 1);
   for (guint i = 0; i < n_workers; i++)
