@@ -144,6 +144,8 @@ struct HcSession {
   GHashTable *site_counts;  /* site -> connections of the site in the session */
   gboolean presence_dirty;
   guint presence_timer;
+  GHashTable *votes_dirty; /* question ids whose count changed since the last qa.votes */
+  guint votes_timer;
   GPtrArray *pending;  /* events of the current change, json */
   gboolean resnapshot; /* after commit, send every client a fresh snapshot */
 };
@@ -160,6 +162,8 @@ gint64 hc_session_event(HcSession *s, const char *type, json_t *body, int audien
 gboolean hc_session_begin(HcSession *s);
 gboolean hc_session_commit(HcSession *s);
 void hc_session_abort(HcSession *s);
+/* A question's vote count changed (stored): announced in a batched qa.votes event. */
+void hc_session_votes_changed(HcSession *s, gint64 question);
 void hc_session_attach(HcSession *s, HcConn *c);
 void hc_session_detach(HcConn *c);
 /* The state as c may see it. */

@@ -163,7 +163,7 @@ hc_qa_vote(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
   HcSession *s = c->session;
   gboolean add = strcmp(m->spec->type, "qa.vote") == 0;
   json_t *q = find_question(c, m, f);
-  gint64 id = hc_msg_int(m, "question", 0), seq;
+  gint64 id = hc_msg_int(m, "question", 0);
   GHashTable *voters;
   json_int_t votes;
 
@@ -192,9 +192,9 @@ hc_qa_vote(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
   votes = g_hash_table_size(voters);
   json_object_set_new(q, "votes", json_integer(votes));
   hc_store_qa_vote(s->id, id, c->who.participant, add);
-  seq = q_event(s, add ? "qa.voted" : "qa.unvoted", q, FALSE, NULL);
-  *result = json_pack("{s:I, s:I, s:I}", "question", (json_int_t)id, "votes", votes, "seq",
-                      (json_int_t)seq);
+  hc_store_put_object(HC_STORE_QUESTION, s->id, id, q);
+  hc_session_votes_changed(s, id);
+  *result = json_pack("{s:I, s:I}", "question", (json_int_t)id, "votes", votes);
   return 0;
 }
 

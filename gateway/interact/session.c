@@ -11,6 +11,7 @@
 #include "store/store.h"
 
 #define CHAT_KEPT 200
+#define VOTES_FLUSH_MS 250
 
 typedef struct {
   HcWsMsg *msg;
@@ -19,6 +20,7 @@ typedef struct {
 } Pending;
 
 static GHashTable *sessions; /* id -> HcSession* */
+static gboolean votes_fire(gpointer data);
 static gint64 seq_at_begin;
 
 gint64
@@ -54,6 +56,9 @@ session_free(gpointer p)
 
   if (s->presence_timer)
     g_source_remove(s->presence_timer);
+  if (s->votes_timer)
+    g_source_remove(s->votes_timer);
+  g_hash_table_unref(s->votes_dirty);
   g_free(s->id);
   json_decref(s->settings);
   g_hash_table_unref(s->questions);
@@ -103,6 +108,7 @@ session_new(const char *id, gint64 seq, json_t *settings, json_t *room)
   s->last_chat = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   s->conns = g_hash_table_new(NULL, NULL);
   s->site_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  s->votes_dirty = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
   s->pending = g_ptr_array_new_with_free_func(pending_free);
   g_hash_table_insert(sessions, s->id, s);
   return s;
@@ -203,6 +209,18 @@ hc_sessions_load(void)
 void
 hc_sessions_free(void)
 {
+  GHashTableIter it;
+  gpointer s;
+
+  /* Votes not yet announced: their event goes to the log now. */
+  if (sessions) {
+    g_hash_table_iter_init(&it, sessions);
+    while (g_hash_table_iter_next(&it, NULL, &s))
+      if (((HcSession *)s)->votes_timer) {
+        g_source_remove(((HcSession *)s)->votes_timer);
+        votes_fire(s);
+      }
+  }
   g_clear_pointer(&sessions, g_hash_table_unref);
 }
 
@@ -320,7 +338,11 @@ hc_session_commit(HcSession *s)
   gpointer key;
 
   if (s->pending->len == 0) {
-    hc_store_rollback();
+    /* Rows without an event (a vote: its event follows, batched). */
+    if (!hc_store_commit()) {
+      g_critical("session %s: a change could not be stored", s->id);
+      return FALSE;
+    }
     return TRUE;
   }
   room = room_json(s);
@@ -354,6 +376,48 @@ hc_session_commit(HcSession *s)
                                      hc_session_snapshot(s, key)));
   }
   return TRUE;
+}
+
+/* Q&A votes: each vote is stored (and acked) at once; the new counts go out
+ * as one qa.votes event per VOTES_FLUSH_MS, so a vote storm in a big session
+ * costs one broadcast per interval, not one per vote. */
+static gboolean
+votes_fire(gpointer data)
+{
+  HcSession *s = data;
+  json_t *pub = json_array(), *mod = json_array();
+  GHashTableIter it;
+  gpointer key;
+
+  s->votes_timer = 0;
+  g_hash_table_iter_init(&it, s->votes_dirty);
+  while (g_hash_table_iter_next(&it, &key, NULL)) {
+    json_t *q = g_hash_table_lookup(s->questions, key);
+    if (q)
+      json_array_append_new(hc_question_public(s, q) ? pub : mod,
+                            json_pack("{s:O, s:O}", "id", json_object_get(q, "id"), "votes",
+                                      json_object_get(q, "votes")));
+  }
+  g_hash_table_remove_all(s->votes_dirty);
+  if (json_array_size(pub) + json_array_size(mod) > 0 && hc_session_begin(s)) {
+    if (json_array_size(pub))
+      hc_session_event(s, "qa.votes", json_pack("{s:O}", "questions", pub), HC_AUDIENCE_ALL, NULL);
+    if (json_array_size(mod))
+      hc_session_event(s, "qa.votes", json_pack("{s:O}", "questions", mod), HC_AUDIENCE_MODERATORS,
+                       NULL);
+    hc_session_commit(s);
+  }
+  json_decref(pub);
+  json_decref(mod);
+  return G_SOURCE_REMOVE;
+}
+
+void
+hc_session_votes_changed(HcSession *s, gint64 question)
+{
+  g_hash_table_add(s->votes_dirty, g_memdup2(&question, sizeof question));
+  if (!s->votes_timer)
+    s->votes_timer = g_timeout_add(VOTES_FLUSH_MS, votes_fire, s);
 }
 
 /* Presence: sites with their connection counts (kept up to date on attach

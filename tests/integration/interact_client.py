@@ -57,6 +57,18 @@ class Client:
         """After this, every event broadcast before the call is in inbox."""
         await self.call("ping")
 
+    async def wait_event(self, type_, want=lambda e: True, limit=10000):
+        """Reads (bounded) until an event of type_ for which want(event) holds."""
+        for m in self.inbox:
+            if m.get("type") == type_ and "seq" in m and want(m):
+                return m
+        for _ in range(limit):
+            m = await self.recv()
+            self.inbox.append(m)
+            if m.get("type") == type_ and "seq" in m and want(m):
+                return m
+        raise AssertionError(f"no {type_} event")
+
     def events(self, *types):
         """Events (messages with a seq) received so far, optionally of these types."""
         return [m for m in self.inbox if "seq" in m and (not types or m["type"] in types)]

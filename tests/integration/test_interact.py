@@ -62,6 +62,10 @@ def test_three_roles_moderated_qa(gateway_factory):
         assert order == [q1["question"], q2["question"]]  # same votes: older first
         assert (await a.call("qa.vote", question=q2["question"]))["votes"] == 1
         assert (await b.call("qa.vote", question=q2["question"]))["votes"] == 2
+        # Counts reach everyone in batched qa.votes events.
+        for c in (a, b, op):
+            await c.wait_event("qa.votes", lambda e: {"id": q2["question"], "votes": 2}
+                               in e["questions"])
         err = await b.error("qa.vote", question=q2["question"])
         assert err["code"] == "already_voted"
         snap = (await lec.call("session.join", session="lecture"))["state"]
@@ -320,6 +324,9 @@ def test_state_survives_a_restart(gateway_factory):
         q2 = await a.call("qa.ask", text="Published, with a vote")
         await op.call("qa.approve", question=q2["question"])
         await b.call("qa.vote", question=q2["question"])
+        # Vote counts go out batched in qa.votes events.
+        await op.wait_event("qa.votes", lambda e: {"id": q2["question"], "votes": 1}
+                            in e["questions"])
         await a.call("qa.ask", text="Still pending")
         poll = await op.call("poll.create", question="Q?", options=["x", "y"], correct=[0])
         await op.call("poll.open", poll=poll["poll"])
@@ -352,6 +359,7 @@ def test_state_survives_a_restart(gateway_factory):
         b, _ = await join(gw, "school:s2:Room", "keep")
         assert (await b.error("qa.vote", question=2))["code"] == "already_voted"
         assert (await b.call("qa.unvote", question=2))["votes"] == 0
+        await b.wait_event("qa.votes", lambda e: {"id": 2, "votes": 0} in e["questions"])
         a, _ = await join(gw, "school:s1:Room", "keep")
         r = await a.call("chat.send", text="third")
         assert r["message"] > deleted and r["seq"] == snap["seq"] + 2  # after the unvote
