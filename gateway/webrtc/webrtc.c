@@ -4,6 +4,8 @@
 
 #include "webrtc.h"
 
+#include <arpa/inet.h>
+
 #include "core/error.h"
 #include "dtls.h"
 #include "media/fanout.h"
@@ -45,7 +47,15 @@ hc_webrtc_start(HcConfig *cfg, GError **error)
     .nack_per_second = (guint)hc_config_int(cfg, "webrtc", "nack_per_second"),
   };
 
-  public_ip = g_strdup(hc_config_string(cfg, "webrtc", "public_ip"));
+  const char *ip = hc_config_string(cfg, "webrtc", "public_ip");
+  struct in_addr addr;
+
+  if (ip[0] && inet_pton(AF_INET, ip, &addr) != 1) {
+    g_set_error(error, HC_ERROR, HC_ECONFIG,
+                "[webrtc] public_ip: expected an IPv4 address or nothing, got '%s'", ip);
+    return FALSE;
+  }
+  public_ip = g_strdup(ip);
   max_viewers = (guint)hc_config_int(cfg, "webrtc", "max_viewers");
   if (!hc_srtp_init(error))
     return FALSE;
