@@ -147,6 +147,8 @@ take_incoming(Run *r)
     HcLgViewer *v = r->incoming->pdata[i];
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = v};
 
+    /* ICE's time limit counts from here, not from the (maybe slow) signalling. */
+    v->start_us = g_get_monotonic_time();
     if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, v->fd, &ev) < 0)
       g_warning("viewer %d: epoll: %s", v->id, g_strerror(errno));
     g_ptr_array_add(r->viewers, v);
