@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "core/log.h"
 #include "fanout-private.h"
 #include "webrtc/rtp.h"
 #include "webrtc/stun.h"
@@ -14,7 +15,9 @@ static void
 drop_why(const char *why)
 {
   __atomic_fetch_add(&hc_fanout_drops, 1, __ATOMIC_RELAXED);
-  g_debug("dropped a datagram: %s", why);
+  /* A flood of junk must not cost a formatted line each. */
+  if (hc_log_enabled(G_LOG_LEVEL_DEBUG))
+    g_debug("dropped a datagram: %s", why);
 }
 #define drop() drop_why(G_STRLOC)
 
