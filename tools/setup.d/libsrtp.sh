@@ -7,7 +7,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DEST=subprojects/libsrtp2-openssl
-[ -f "$DEST/meson.build" ] && exit 0
+
+# Our patches (tools/setup.d/libsrtp-*.patch), once each; one that does not
+# apply (another libsrtp version) is left out with a message.
+apply_patches() {
+  local p name
+  for p in tools/setup.d/libsrtp-*.patch; do
+    [ -e "$p" ] || continue
+    name=$(basename "$p")
+    [ -e "$DEST/.hallcast-$name" ] && continue
+    if patch -d "$DEST" -p1 --forward --silent --dry-run < "$p" >/dev/null 2>&1; then
+      patch -d "$DEST" -p1 --forward --silent < "$p" && touch "$DEST/.hallcast-$name"
+    else
+      echo "setup: libsrtp.sh: $name does not apply to this libsrtp; left out" >&2
+    fi
+  done
+}
+
+if [ -f "$DEST/meson.build" ]; then
+  apply_patches
+  exit 0
+fi
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -40,4 +60,5 @@ if [ ! -f "$DEST.tmp/meson.build" ] || ! grep -q crypto-library "$DEST.tmp/meson
 fi
 rm -rf "$DEST"
 mv "$DEST.tmp" "$DEST"
+apply_patches
 echo "setup: libsrtp2 $(basename "$orig") unpacked into $DEST (built on OpenSSL by meson)"
