@@ -42,7 +42,8 @@ def free_even_pair():
 class Janus:
     """One Janus process with its own config folder, HTTP port and RTP ports."""
 
-    def __init__(self, workdir, debug_level=3, rtp_range=None, ice_enforce="hcv0"):
+    def __init__(self, workdir, debug_level=3, rtp_range=None, ice_enforce="hcv0",
+                 event_loops=None):
         self.dir = pathlib.Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.http_port = free_port(socket.SOCK_STREAM)
@@ -54,6 +55,9 @@ class Janus:
             "DEBUG_LEVEL": str(debug_level),
             "RTP_RANGE": rtp_range or f"{base}-{base + 9999}",
             "ICE_ENFORCE": ice_enforce,
+            # 0: a thread per handle (Janus's default); N: N shared event loops.
+            "EVENT_LOOPS": str(int(os.environ.get("HC_JANUS_EVENT_LOOPS", "0"))
+                               if event_loops is None else event_loops),
             "HTTP_PORT": str(self.http_port),
             "VIDEO_PORT": str(self.video_port),
             "AUDIO_PORT": str(self.audio_port),
