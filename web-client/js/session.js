@@ -107,6 +107,8 @@ export class SessionClient extends EventTarget {
     const s = this.state;
     const merge = (map, obj) => map.set(obj.id, { ...map.get(obj.id), ...obj });
     if (ev.question && typeof ev.question === 'object') merge(s.questions, ev.question);
+    // Vote counts come batched: {questions: [{id, votes}, ...]}.
+    if (ev.type === 'qa.votes') for (const q of ev.questions) merge(s.questions, q);
     if (ev.type === 'chat.deleted') s.chat.delete(ev.message);
     else if (ev.message && typeof ev.message === 'object') merge(s.chat, ev.message);
     if (ev.poll && typeof ev.poll === 'object') merge(s.polls, ev.poll);
