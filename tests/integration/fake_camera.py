@@ -4,6 +4,7 @@ gir1.2-gst-rtsp-server-1.0) serving a live test pattern on 127.0.0.1.
 
     fake_camera.py --port P [--path /cam] [--video h264|h265|mjpeg]
                    [--audio aac|pcma|pcmu|none] [--user U --password PW]
+                   [--size 320x240] [--fps 15] [--kbps 300]
 
 Prints READY on stdout once it listens; runs until killed."""
 import argparse
@@ -16,9 +17,9 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 VIDEO = {
-    "h264": "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 bitrate=300 "
+    "h264": "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={gop} bitrate={kbps} "
             "! video/x-h264,profile=constrained-baseline ! rtph264pay name=pay0 pt=96 config-interval=1",
-    "h265": "x265enc tune=zerolatency speed-preset=ultrafast key-int-max=15 bitrate=300 "
+    "h265": "x265enc tune=zerolatency speed-preset=ultrafast key-int-max={gop} bitrate={kbps} "
             "! rtph265pay name=pay0 pt=96 config-interval=1",
     "mjpeg": "video/x-raw,format=I420 ! jpegenc quality=50 ! rtpjpegpay name=pay0 pt=26",
 }
@@ -36,14 +37,19 @@ def main():
     ap.add_argument("--video", choices=sorted(VIDEO), default="h264")
     ap.add_argument("--audio", choices=sorted(AUDIO) + ["none"], default="aac")
     ap.add_argument("--pattern", default="ball")
+    ap.add_argument("--size", default="320x240", help="WIDTHxHEIGHT")
+    ap.add_argument("--fps", type=int, default=15)
+    ap.add_argument("--kbps", type=int, default=300, help="H.264/H.265 bitrate")
     ap.add_argument("--user")
     ap.add_argument("--password")
     a = ap.parse_args()
 
     Gst.init(None)
+    width, height = a.size.split("x")
+    video = VIDEO[a.video].format(gop=a.fps, kbps=a.kbps)  # a keyframe a second
     launch = (f"( videotestsrc is-live=true pattern={a.pattern} "
-              "! video/x-raw,width=320,height=240,framerate=15/1 ! videoconvert "
-              f"! {VIDEO[a.video]} ")
+              f"! video/x-raw,width={width},height={height},framerate={a.fps}/1 ! videoconvert "
+              f"! {video} ")
     if a.audio != "none":
         launch += f"audiotestsrc is-live=true wave=sine volume=0.2 ! audioconvert ! audioresample ! {AUDIO[a.audio]} "
     launch += ")"
