@@ -104,3 +104,35 @@ def track(stream, kind):
 
 def log(msg):
     print(msg, file=sys.stderr)
+
+
+async def poll(cond, timeout, what):
+    """Like wait_for, for asyncio tests: cond runs in a thread (it may block)."""
+    import asyncio
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = await asyncio.to_thread(cond)
+        if last:
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def whep_decodes(gw, name, frames=30, audio=True):
+    """An aiortc viewer (whep_aiortc.py) watches name over WHEP and decodes
+    frames video frames (and some audio); returns the decoded size."""
+    import asyncio
+    from whep_aiortc import Viewer
+
+    async def run():
+        v = Viewer(gw.base, name, want_video=frames, want_audio=10 if audio else 0)
+        status = await v.connect(audio=audio)
+        assert status == 201, v.answer
+        try:
+            assert await v.wait(30), f"decoded {v.video_frames} video, {v.audio_frames} audio"
+            return v.size
+        finally:
+            await v.close()
+
+    return asyncio.run(run())

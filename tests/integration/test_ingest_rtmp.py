@@ -1,12 +1,14 @@
 """RTMP ingest into our own small RTMP server: ffmpeg publishes H.264 + AAC
-to rtmp://127.0.0.1:PORT/live/KEY, the stream goes live and plays over HLS;
+to rtmp://127.0.0.1:PORT/live/KEY, the stream goes live and plays over HLS
+and WHEP (aiortc);
 a wrong key, a second publisher on a key in use and garbage are refused while
 the gateway goes on."""
 import socket
 import struct
 
 from conftest import free_port, wait_for
-from ingest_util import ffmpeg_publisher, probe_segment, stop, track, wait_new_segment, wait_state
+from ingest_util import (ffmpeg_publisher, probe_segment, stop, track, wait_new_segment, wait_state,
+                         whep_decodes)
 
 KEY = "stage-7f3a9c"
 
@@ -37,6 +39,7 @@ def test_rtmp_publisher_live_hls_one_publisher_per_key(gateway_factory):
         assert streams["video"]["codec_name"] == "h264"
         assert int(streams["video"]["nb_read_frames"]) > 0
         assert streams["audio"]["codec_name"] == "aac"
+        assert whep_decodes(gw, "stage") == (320, 240)
 
         # A second publisher on the key in use is refused; the first goes on.
         second = publish(port, KEY, seconds=5)

@@ -1,11 +1,13 @@
 """RTSP ingest against a fake IP camera (gst-rtsp-server): the stream goes
 live, HLS decodes, the camera is cut and comes back while the outputs keep
 running, credentials never show, and cameras we cannot take fail clearly."""
+import asyncio
 import json
 
 from conftest import free_port, wait_for
-from ingest_util import (FakeCamera, probe_segment, segments, track, wait_new_segment,
+from ingest_util import (FakeCamera, poll, probe_segment, segments, track, wait_new_segment,
                          wait_state)
+from whep_aiortc import Viewer
 
 USER, PASSWORD = "hall3", "s3cret-Pw"
 
@@ -36,14 +38,32 @@ def test_camera_live_then_cut_and_back(gateway_factory):
         assert streams["audio"]["codec_name"] == "aac"
         run_prefix = seg.rsplit("-", 1)[0]
 
-        # Power cut: the stream waits for the camera, the outputs stay.
-        cam.kill()
-        lost = wait_state(gw, "hall", "reconnecting", 20)
-        assert lost["last_error"]
-        before = segments(gw, "hall")
+        # Power cut while an aiortc viewer watches over WHEP: the stream waits
+        # for the camera, the outputs stay, and the same viewer (no new offer)
+        # decodes frames again once the camera is back.
+        async def watch_across_the_cut():
+            v = Viewer(gw.base, "hall", want_video=30, want_audio=10)
+            assert await v.connect() == 201, v.answer
+            try:
+                assert await v.wait(30), f"decoded {v.video_frames} video frames"
+                await asyncio.to_thread(cam.kill)
+                lost = await poll(lambda: (s := gw.stream("hall")) and
+                                  s["state"] == "reconnecting" and s, 20, "reconnecting")
+                at_cut = v.video_frames
+                before = await asyncio.to_thread(segments, gw, "hall")
+                await asyncio.to_thread(cam.start)
+                back = await poll(lambda: (s := gw.stream("hall")) and s["state"] == "live" and s,
+                                  60, "live again")
+                await poll(lambda: v.video_frames >= at_cut + 30, 30,
+                           "the same viewer decoding after the cut")
+                assert v.size == (320, 240)
+                assert v.location and v.pc.connectionState == "connected"
+                return lost, before, back
+            finally:
+                await v.close()
 
-        cam.start()
-        back = gw.wait_live("hall", 60)
+        lost, before, back = asyncio.run(watch_across_the_cut())
+        assert lost["last_error"]
         assert back["reconnects"] > reconnects
         # New segments continue the same HLS run (the output was never rebuilt)
         # and decode.

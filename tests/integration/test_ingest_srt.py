@@ -1,10 +1,11 @@
 """SRT ingest: ffmpeg publishes MPEG-TS (H.264 + AAC) to a listener stream,
-which goes live and plays over HLS, goes idle when the encoder leaves and
+which goes live and plays over HLS and WHEP (aiortc), goes idle when the encoder leaves and
 takes the next publisher; the passphrase is the stream's key."""
 import socket
 
 from conftest import free_port, wait_for
-from ingest_util import ffmpeg_publisher, probe_segment, segments, stop, track, wait_new_segment, wait_state
+from ingest_util import (ffmpeg_publisher, probe_segment, segments, stop, track, wait_new_segment,
+                         wait_state, whep_decodes)
 
 PASSPHRASE = "museum-hall-7"
 
@@ -32,6 +33,7 @@ def test_srt_publisher_live_idle_and_back(gateway_factory):
         assert streams["video"]["codec_name"] == "h264"
         assert int(streams["video"]["nb_read_frames"]) > 0
         assert streams["audio"]["codec_name"] == "aac"
+        assert whep_decodes(gw, "lecture") == (320, 240)
 
         stop(enc)
         gone = wait_state(gw, "lecture", "idle", 20)
