@@ -4,6 +4,8 @@ running, credentials never show, and cameras we cannot take fail clearly."""
 import asyncio
 import json
 
+import pytest
+
 from conftest import free_port, wait_for
 from ingest_util import (FakeCamera, poll, probe_segment, segments, track, wait_new_segment,
                          wait_state)
@@ -97,16 +99,17 @@ def test_udp_camera_with_pcma_audio(gateway_factory):
         cam.kill()
 
 
-def test_unsupported_camera_codec_is_a_clear_error(gateway_factory):
-    """An MJPEG camera is refused with a last_error naming the codec; the
-    gateway and its other streams go on."""
-    cam = FakeCamera(free_port(), video="mjpeg", audio="none").start()
+@pytest.mark.parametrize("codec,name", [("mjpeg", "MJPEG"), ("h265", "H.265")])
+def test_unsupported_camera_codec_is_a_clear_error(gateway_factory, codec, name):
+    """An MJPEG or H.265 camera is refused with a last_error naming the codec;
+    the gateway and its other streams go on."""
+    cam = FakeCamera(free_port(), video=codec, audio="none").start()
     try:
         gw = gateway_factory(streams={"old": cam.url(),
                                       "demo": "test://?width=320&height=240&fps=15&bitrate=300"})
         s = wait_for(lambda: (s := gw.stream("old")) and s["last_error"] and s, 30,
                      what="an error on the MJPEG stream")
-        assert "MJPEG" in s["last_error"] and "H.264" in s["last_error"], s["last_error"]
+        assert name in s["last_error"] and "H.264" in s["last_error"], s["last_error"]
         assert s["state"] in ("reconnecting", "starting")
         assert gw.wait_live("demo")["state"] == "live"
         assert gw.stream("old")["state"] != "live"
