@@ -44,9 +44,16 @@ def can_use_netns():
     return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
 
 
-needs = pytest.mark.skipif(
-    not (shutil.which("janus") and can_use_netns() and LOADGEN.exists()),
-    reason="needs Debian's janus, root for unshare -n, and a built hc-loadgen")
+@pytest.fixture
+def prerequisites():
+    """tools/setup.sh test installs janus and builds hc-loadgen: a missing one
+    is a broken set-up, and fails the test rather than skipping it."""
+    assert shutil.which("janus"), "Debian's janus is missing: run tools/setup.sh test"
+    assert can_use_netns(), "unshare -n needs root"
+    assert LOADGEN.exists(), f"{LOADGEN} is not built"
+
+
+needs = pytest.mark.usefixtures("prerequisites")
 
 
 def run_in_netns(tmp_path, *args):
@@ -91,8 +98,7 @@ def test_loadgen_janus_sampled_verification(tmp_path):
 
 def test_loadgen_refuses_remote_urls():
     """The generator only loads servers on this machine."""
-    if not LOADGEN.exists():
-        pytest.skip("hc-loadgen not built")
+    assert LOADGEN.exists(), f"{LOADGEN} is not built"
     r = subprocess.run([str(LOADGEN), "-u", "http://192.0.2.7:8080/whep/demo", "-n", "1",
                         "--max-time", "2"], capture_output=True, text=True, timeout=20)
     assert r.returncode != 0

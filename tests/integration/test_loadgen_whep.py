@@ -24,8 +24,7 @@ def loadgen(gw, *args, timeout=120):
 
 @pytest.fixture
 def live(gateway_factory):
-    if not LOADGEN.exists():
-        pytest.skip("hc-loadgen not built")
+    assert LOADGEN.exists(), f"{LOADGEN} is not built"
     gw = gateway_factory(streams=STREAMS, extra=WEBRTC, log_level="info")
     gw.wait_live("demo")
     return gw
