@@ -133,3 +133,25 @@ def test_bad_rtsp_urls(gateway_factory):
                  s["last_error"] and s, 20, what="reconnecting with an error")
     assert PASSWORD not in json.dumps(s)
     assert PASSWORD not in gw.log()
+
+
+def test_camera_without_audio_and_wrong_password(gateway_factory):
+    """A camera without audio gives a video-only stream; a wrong password is a
+    clear error that never shows the password."""
+    cam = FakeCamera(free_port(), audio="none", user=USER, password=PASSWORD).start()
+    try:
+        wrong = "Wr0ng-pass"
+        gw = gateway_factory(streams={"mute": cam.url(USER, PASSWORD),
+                                      "locked": cam.url(USER, wrong)})
+        s = gw.wait_live("mute")
+        assert [t["kind"] for t in s["tracks"]] == ["video"]
+        streams = probe_segment(gw, "mute", wait_new_segment(gw, "mute"))
+        assert int(streams["video"]["nb_read_frames"]) > 0 and "audio" not in streams
+
+        s = wait_for(lambda: (s := gw.stream("locked")) and s["state"] == "reconnecting" and
+                     s["last_error"] and s, 20, what="refused credentials")
+        assert "unauthorized" in s["last_error"].lower() or "auth" in s["last_error"].lower(), \
+            s["last_error"]
+        assert wrong not in json.dumps(s) and wrong not in gw.log()
+    finally:
+        cam.kill()
