@@ -26,7 +26,8 @@ loaded_free(gpointer p)
 {
   Loaded *l = p;
 
-  g_module_close(l->module);
+  if (l->module)
+    g_module_close(l->module);
   g_free(l->file);
   g_free(l);
 }
@@ -148,6 +149,22 @@ hc_plugins_load(const char *dir, GError **error)
   for (guint i = 0; i < names->len; i++)
     load_one(names->pdata[i]);
   g_ptr_array_unref(names);
+  return TRUE;
+}
+
+gboolean
+hc_plugins_add_builtin(const HcPlugin *p, GError **error)
+{
+  Loaded *l;
+
+  if (!loaded)
+    loaded = g_ptr_array_new_with_free_func(loaded_free);
+  if (!hc_plugin_check(p, "(built in)", error) || !check_unique(p, "(built in)", error))
+    return FALSE;
+  l = g_new0(Loaded, 1);
+  l->desc = p;
+  l->file = g_strdup("(built in)");
+  g_ptr_array_add(loaded, l);
   return TRUE;
 }
 

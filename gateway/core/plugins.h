@@ -15,6 +15,9 @@ gboolean hc_plugin_check(const HcPlugin *p, const char *where, GError **error);
  * built for another API version is refused with a warning and skipped; an
  * unreadable folder is an error (HC_EPLUGIN). */
 gboolean hc_plugins_load(const char *dir, GError **error);
+/* Adds a descriptor compiled into the gateway (the whip:// source), after
+ * the same checks as a module's. HC_EPLUGIN on a clash. */
+gboolean hc_plugins_add_builtin(const HcPlugin *p, GError **error);
 /* Declares the configuration groups of the loaded plugins. */
 void hc_plugins_declare_config(HcConfig *cfg);
 /* Calls every plugin's init with a host bound to cfg; cfg must outlive the plugins. */

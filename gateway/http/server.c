@@ -13,6 +13,7 @@
 #include "http.h"
 #include "interact/interact.h"
 #include "whep.h"
+#include "whip.h"
 
 /* Body bytes per lws_write: large enough that a 2 s segment takes a few. */
 #define CHUNK 65536
@@ -51,6 +52,7 @@ static const Route routes[] = {
   {"GET", "/metrics", TRUE, hc_api_metrics},
   {NULL, "/api/v1/streams", FALSE, hc_api_streams},
   {NULL, "/whep/", FALSE, hc_whep},
+  {NULL, "/whip/", FALSE, hc_whip},
   {NULL, "/api/v1/sessions/", FALSE, hc_api_interact},
   {"GET", "/hls/", FALSE, hc_static_hls},
   {"GET", "/", FALSE, hc_static_web},

@@ -25,7 +25,7 @@ typedef struct {
   GPtrArray *viewers;
 } HcStreamGroup;
 
-typedef struct {
+typedef struct HcWorker {
   guint index;
   GThread *thread;
   int epfd, sock, evfd, timerfd;

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "fanout-private.h"
+#include "publisher.h"
 #include "webrtc/rtp.h"
 #include "webrtc/stun.h"
 
@@ -238,6 +239,8 @@ hc_worker_receive(HcWorker *w, const guint8 *buf, gsize len, const struct sockad
   }
   if (buf[0] >= 20 && buf[0] <= 63)
     on_dtls(w, v, buf, len);
+  else if (buf[0] >= 128 && buf[0] <= 191 && v->publisher)
+    hc_publisher_receive(w, v, buf, len); /* SRTP and SRTCP from a WHIP publisher */
   else if (buf[0] >= 128 && buf[0] <= 191 && hc_rtp_is_rtcp(buf, len))
     on_rtcp(w, v, buf, len);
   else

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "publisher.h"
 #include "webrtc/rtp.h"
 
 #define TICK_MS 100
@@ -444,6 +445,8 @@ tick(HcWorker *w)
       hc_dtls_tick(v->dtls);
       while ((n = hc_dtls_next_out(v->dtls, w->scratch, sizeof w->scratch)) > 0)
         hc_worker_send_now(w, v, &v->remote, w->scratch, n);
+    } else if (st == HC_VIEWER_CONNECTED && v->publisher) {
+      hc_publisher_tick(w, v, now); /* a WHIP publisher: NACK, PLI; we send no media */
     } else if (st == HC_VIEWER_CONNECTED && now - v->last_sr_us >= G_USEC_PER_SEC) {
       /* Without RTCP from it, keep DTLS 5 s for retransmitting our last flight. */
       if (v->dtls && now - v->connected_us > 5 * G_USEC_PER_SEC) {

@@ -34,6 +34,11 @@ on_sample(GstAppSink *sink, gpointer data)
 
   if (!sample)
     return GST_FLOW_EOS;
+  if (g_atomic_int_get(&out->external)) {
+    /* A WHIP publisher's packets are in the rings as they came. */
+    gst_sample_unref(sample);
+    return GST_FLOW_OK;
+  }
   buf = gst_sample_get_buffer(sample);
   base = gst_element_get_base_time(GST_ELEMENT(sink));
   if (GST_BUFFER_PTS_IS_VALID(buf) && GST_CLOCK_TIME_IS_VALID(base))
@@ -141,6 +146,12 @@ void
 hc_rtp_out_unref(HcRtpOut *out)
 {
   g_atomic_rc_box_release_full(out, rtp_out_clear);
+}
+
+void
+hc_rtp_out_set_external(HcRtpOut *out)
+{
+  g_atomic_int_set(&out->external, 1);
 }
 
 gboolean

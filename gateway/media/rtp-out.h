@@ -27,6 +27,9 @@ struct HcRtpOut {
    * by that worker; the eventfd is written only on the 0 -> 1 change. */
   gint dirty[HC_FANOUT_MAX_WORKERS];
   gint64 last_key_request_us;          /* atomic: rate limit of keyframe requests */
+  /* atomic: a WHIP publisher writes the rings (media/publisher.c); the
+   * packetiser branches drop what they make */
+  gint external;
   guint64 video_woken;                 /* video streaming thread: ring head at the last wake */
   GstElement *video_sink, *audio_sink; /* referenced */
 };
@@ -42,6 +45,10 @@ void hc_rtp_out_detach(HcRtpOut *out);
 /* Any thread. */
 HcRtpOut *hc_rtp_out_ref(HcRtpOut *out);
 void hc_rtp_out_unref(HcRtpOut *out);
+
+/* Main thread: from now on the rings are written by a WHIP publisher, not by
+ * the packetiser branches; call before its first packet enters the pipeline. */
+void hc_rtp_out_set_external(HcRtpOut *out);
 
 /* Any thread: asks the source for a keyframe (a GstForceKeyUnit event up the
  * video branch), at most once a second per stream. TRUE if one was sent. */

@@ -7,6 +7,8 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "publisher.h"
+
 static GMutex lock;
 static GHashTable *registry;   /* id -> HcViewer*, borrowed */
 static GHashTable *per_stream; /* stream name (owned) -> registered viewers */
@@ -102,6 +104,8 @@ hc_viewer_free(HcViewer *v)
   v->registered = FALSE;
   g_mutex_unlock(&lock);
   g_atomic_int_add(&v->out->viewers, -1);
+  if (v->publisher)
+    hc_publisher_peer_freed(v->publisher);
   hc_dtls_free(v->dtls);
   hc_srtp_free(v->srtp);
   hc_rtp_out_unref(v->out);

@@ -61,6 +61,9 @@ typedef struct HcViewer {
   guint nack_budget; /* retransmissions left this second */
   gint64 nack_window_us;
   gboolean registered;  /* in the registry; guarded by its mutex */
+  /* Set for a WHIP publisher's peer (media/publisher.c): it sends, we
+   * receive; a reference, dropped when the peer is freed. */
+  struct HcPublisher *publisher;
   gint64 since_real_us; /* wall clock of creation, for the API */
 } HcViewer;
 

@@ -156,9 +156,10 @@ valid_ice(const char *s, gsize min)
   return TRUE;
 }
 
-int
-hc_sdp_parse_offer(const char *text, gsize len, gboolean has_video, gboolean has_audio,
-                   HcSdpOffer *offer, const char **reason)
+/* A viewer's offer (WHEP: we send), or a publisher's (WHIP: we receive). */
+static int
+parse_offer(const char *text, gsize len, gboolean has_video, gboolean has_audio, gboolean publish,
+            HcSdpOffer *offer, const char **reason)
 {
   GstSDPMessage *msg = NULL;
   const char *group, *fp, *setup;
@@ -206,7 +207,7 @@ hc_sdp_parse_offer(const char *text, gsize len, gboolean has_video, gboolean has
     first_rtpmap(m, o);
     if (o->kind == HC_SDP_OTHER || !proto || !strstr(proto, "SAVPF") ||
         (gst_sdp_media_get_port(m) == 0 && !gst_sdp_media_get_attribute_val(m, "bundle-only")) ||
-        gst_sdp_media_get_attribute_val(m, "sendonly") ||
+        gst_sdp_media_get_attribute_val(m, publish ? "recvonly" : "sendonly") ||
         gst_sdp_media_get_attribute_val(m, "inactive"))
       continue;
     if (o->kind == HC_SDP_VIDEO && (!has_video || offer->video >= 0))
@@ -231,7 +232,8 @@ hc_sdp_parse_offer(const char *text, gsize len, gboolean has_video, gboolean has
       first = m;
   }
   if (!first) {
-    *reason = "no video or audio m-line the stream can serve (H.264 or Opus, recvonly)";
+    *reason = publish ? "no video or audio m-line to publish (H.264 or Opus, sendonly)"
+                      : "no video or audio m-line the stream can serve (H.264 or Opus, recvonly)";
     goto out;
   }
   /* With bundle the transport (ICE, DTLS) is the first bundled m-line's,
@@ -270,6 +272,19 @@ out:
   return rc;
 }
 
+int
+hc_sdp_parse_offer(const char *text, gsize len, gboolean has_video, gboolean has_audio,
+                   HcSdpOffer *offer, const char **reason)
+{
+  return parse_offer(text, len, has_video, has_audio, FALSE, offer, reason);
+}
+
+int
+hc_sdp_parse_publish_offer(const char *text, gsize len, HcSdpOffer *offer, const char **reason)
+{
+  return parse_offer(text, len, TRUE, TRUE, TRUE, offer, reason);
+}
+
 /* ICE credentials and DTLS role and fingerprint of an answer m-line. */
 static void
 add_transport(GstSDPMedia *m, const HcSdpAnswerParams *p)
@@ -284,7 +299,8 @@ add_transport(GstSDPMedia *m, const HcSdpAnswerParams *p)
 }
 
 static void
-add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p)
+add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p,
+                 gboolean recvonly)
 {
   char buf[320];
   guint32 ssrc = o->kind == HC_SDP_VIDEO ? p->video_ssrc : p->audio_ssrc;
@@ -293,7 +309,7 @@ add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p
   gst_sdp_media_add_format(m, buf);
   gst_sdp_media_add_connection(m, "IN", "IP4", p->addresses[0], 0, 0);
   gst_sdp_media_add_attribute(m, "mid", o->mid);
-  gst_sdp_media_add_attribute(m, "sendonly", NULL);
+  gst_sdp_media_add_attribute(m, recvonly ? "recvonly" : "sendonly", NULL);
   gst_sdp_media_add_attribute(m, "rtcp-mux", NULL);
   add_transport(m, p);
   g_snprintf(buf, sizeof buf, "%d %s", o->pt, o->rtpmap);
@@ -314,10 +330,12 @@ add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p
     g_snprintf(buf, sizeof buf, "%d ccm fir", o->pt);
     gst_sdp_media_add_attribute(m, "rtcp-fb", buf);
   }
-  g_snprintf(buf, sizeof buf, "%s %s", p->stream, o->kind == HC_SDP_VIDEO ? "video" : "audio");
-  gst_sdp_media_add_attribute(m, "msid", buf);
-  g_snprintf(buf, sizeof buf, "%u cname:%s", ssrc, p->cname);
-  gst_sdp_media_add_attribute(m, "ssrc", buf);
+  if (!recvonly) {
+    g_snprintf(buf, sizeof buf, "%s %s", p->stream, o->kind == HC_SDP_VIDEO ? "video" : "audio");
+    gst_sdp_media_add_attribute(m, "msid", buf);
+    g_snprintf(buf, sizeof buf, "%u cname:%s", ssrc, p->cname);
+    gst_sdp_media_add_attribute(m, "ssrc", buf);
+  }
   for (guint i = 0; p->addresses[i]; i++) {
     g_snprintf(buf, sizeof buf, "%u 1 udp %u %s %u typ host", i + 1, 2130706431u - i,
                p->addresses[i], p->port);
@@ -326,8 +344,8 @@ add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p
   gst_sdp_media_add_attribute(m, "end-of-candidates", NULL);
 }
 
-char *
-hc_sdp_build_answer(const HcSdpOffer *offer, const HcSdpAnswerParams *p)
+static char *
+build_answer(const HcSdpOffer *offer, const HcSdpAnswerParams *p, gboolean recvonly)
 {
   GstSDPMessage *msg;
   GString *bundle = g_string_new("BUNDLE");
@@ -358,7 +376,7 @@ hc_sdp_build_answer(const HcSdpOffer *offer, const HcSdpAnswerParams *p)
     gst_sdp_media_set_proto(m, "UDP/TLS/RTP/SAVPF");
     if (served) {
       gst_sdp_media_set_port_info(m, p->port, 1);
-      add_served_media(m, o, p);
+      add_served_media(m, o, p, recvonly);
     } else {
       /* Rejected: port 0, and the mid so the peer can match it. */
       gst_sdp_media_set_port_info(m, 0, 1);
@@ -383,4 +401,16 @@ hc_sdp_build_answer(const HcSdpOffer *offer, const HcSdpAnswerParams *p)
   gst_sdp_message_free(msg);
   g_string_free(bundle, TRUE);
   return text;
+}
+
+char *
+hc_sdp_build_answer(const HcSdpOffer *offer, const HcSdpAnswerParams *p)
+{
+  return build_answer(offer, p, FALSE);
+}
+
+char *
+hc_sdp_build_publish_answer(const HcSdpOffer *offer, const HcSdpAnswerParams *p)
+{
+  return build_answer(offer, p, TRUE);
 }

@@ -37,6 +37,11 @@ typedef struct {
 int hc_sdp_parse_offer(const char *text, gsize len, gboolean has_video, gboolean has_audio,
                        HcSdpOffer *offer, const char **reason);
 
+/* Reads a WHIP publisher's offer (sendonly or sendrecv m-lines, H.264
+ * packetization-mode=1 and/or Opus), with the same errors. */
+int hc_sdp_parse_publish_offer(const char *text, gsize len, HcSdpOffer *offer,
+                               const char **reason);
+
 typedef struct {
   const char *ice_ufrag, *ice_pwd;
   const char *fingerprint;      /* ours */
@@ -49,5 +54,8 @@ typedef struct {
 
 /* The answer text (owned by the caller) for a parsed offer. */
 char *hc_sdp_build_answer(const HcSdpOffer *offer, const HcSdpAnswerParams *p);
+/* The recvonly answer (no msid, no ssrc; the SSRCs of p unused) for a
+ * parsed publisher's offer. */
+char *hc_sdp_build_publish_answer(const HcSdpOffer *offer, const HcSdpAnswerParams *p);
 
 #endif

@@ -132,6 +132,12 @@ hc_srtp_protect_rtcp(HcSrtp *s, guint8 *buf, int *len)
 }
 
 int
+hc_srtp_unprotect(HcSrtp *s, guint8 *buf, int *len)
+{
+  return srtp_unprotect(s->rx, buf, len) == srtp_err_status_ok ? 0 : HC_EINVAL;
+}
+
+int
 hc_srtp_unprotect_rtcp(HcSrtp *s, guint8 *buf, int *len)
 {
   return srtp_unprotect_rtcp(s->rx, buf, len) == srtp_err_status_ok ? 0 : HC_EINVAL;

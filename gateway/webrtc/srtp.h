@@ -28,6 +28,9 @@ void hc_srtp_free(HcSrtp *s);
  * 0 or HC_EINVAL. */
 int hc_srtp_protect(HcSrtp *s, guint8 *buf, int *len);
 int hc_srtp_protect_rtcp(HcSrtp *s, guint8 *buf, int *len);
+/* Authenticates and decrypts an SRTP packet (a WHIP publisher's) in place.
+ * 0 or HC_EINVAL. */
+int hc_srtp_unprotect(HcSrtp *s, guint8 *buf, int *len);
 /* Authenticates and decrypts an SRTCP packet in place. 0 or HC_EINVAL. */
 int hc_srtp_unprotect_rtcp(HcSrtp *s, guint8 *buf, int *len);
 

@@ -1,0 +1,192 @@
+/* WHIP (RFC 9725): a publisher (browser, OBS) POSTs its sendonly SDP offer
+ * to /whip/NAME with Authorization: Bearer KEY (the stream's publish key)
+ * and gets 201 with our recvonly, ICE-lite, setup:passive answer and a
+ * Location to DELETE when it stops. A new publish takes over from a live
+ * one. Media: media/publisher.c. Routed from server.c. */
+#define G_LOG_DOMAIN "hc-http"
+
+#include "whip.h"
+
+#include <arpa/inet.h>
+#include <libwebsockets.h>
+#include <openssl/crypto.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "media/fanout.h"
+#include "media/publisher.h"
+#include "media/stream.h"
+#include "webrtc/dtls.h"
+#include "webrtc/sdp.h"
+#include "webrtc/webrtc.h"
+
+/* Host candidate addresses, as for WHEP: the public one, the one this
+ * request came in on (what a publisher on the LAN reaches), and loopback. */
+static void
+candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN], const char *list[4])
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  guint n = 0;
+  int fd = lws_get_socket_fd(req->wsi);
+
+  if (hc_webrtc_public_ip()[0])
+    g_strlcpy(addrs[n++], hc_webrtc_public_ip(), INET_ADDRSTRLEN);
+  if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+    struct in_addr a = {0};
+    if (ss.ss_family == AF_INET)
+      a = ((struct sockaddr_in *)&ss)->sin_addr;
+    else if (ss.ss_family == AF_INET6 &&
+             IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
+      memcpy(&a, ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, 4);
+    if (a.s_addr != INADDR_ANY && a.s_addr != htonl(INADDR_LOOPBACK))
+      inet_ntop(AF_INET, &a, addrs[n++], INET_ADDRSTRLEN);
+  }
+  g_strlcpy(addrs[n++], "127.0.0.1", INET_ADDRSTRLEN);
+  for (guint i = 0; i < n; i++)
+    list[i] = addrs[i];
+  list[n] = NULL;
+}
+
+/* The input of a stream that takes WHIP (url=whip://), or NULL with a 404. */
+static HcWhipInput *
+find_input(HcHttpResponse *resp, const char *name)
+{
+  HcStream *s = hc_streams_lookup(name);
+  HcWhipInput *in = s ? hc_whip_input_lookup(name) : NULL;
+  HcStreamInfo info;
+  gboolean whip = FALSE;
+
+  if (in) {
+    /* The input outlives a removed stream: the one of that name now must
+     * be a whip:// stream too. */
+    hc_stream_get_info(s, &info);
+    whip = g_str_has_prefix(info.url, "whip:");
+    hc_stream_info_clear(&info);
+  }
+  if (!s)
+    hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no stream named %s", name);
+  else if (!whip)
+    hc_http_set_error(resp, HC_ENOTFOUND, NULL,
+                      "stream %s does not take WHIP publishers (its url is not whip://)", name);
+  return whip ? in : NULL;
+}
+
+/* Constant-time check of Authorization: Bearer against the publish key. */
+static gboolean
+check_key(const HcHttpRequest *req, const HcWhipInput *in, HcHttpResponse *resp)
+{
+  char *h = hc_http_header(req, "authorization");
+  const char *bearer = h && g_ascii_strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+  size_t n = bearer ? strlen(bearer) : 0;
+  gboolean ok = bearer && n == strlen(in->key) && CRYPTO_memcmp(bearer, in->key, n) == 0;
+
+  g_free(h);
+  if (!ok) {
+    hc_http_add_header(resp, "www-authenticate", "Bearer");
+    hc_http_set_error(resp, HC_EUNAUTHORIZED, NULL,
+                      "publishing to %s needs Authorization: Bearer with its publish key",
+                      in->stream);
+  }
+  return ok;
+}
+
+static void
+publish(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
+{
+  HcWhipInput *in = find_input(resp, name);
+  char *ctype, *answer, *loc, addrs[3][INET_ADDRSTRLEN];
+  const char *reason, *list[4];
+  gsize len;
+  const char *text = g_bytes_get_data(req->body, &len);
+  HcSdpOffer o;
+  HcPublisher *p;
+  HcViewer *v;
+  int rc;
+
+  if (!in || !check_key(req, in, resp))
+    return;
+  ctype = hc_http_header(req, "content-type");
+  if (!ctype || !g_str_has_prefix(ctype, "application/sdp")) {
+    hc_http_set_error(resp, HC_EUNSUPPORTED, "content-type",
+                      "the body must be an SDP offer with Content-Type: application/sdp");
+    g_free(ctype);
+    return;
+  }
+  g_free(ctype);
+  rc = hc_sdp_parse_publish_offer(text ? text : "", text ? len : 0, &o, &reason);
+  if (rc != 0) {
+    hc_http_set_error(resp, rc, "sdp", "%s", reason);
+    return;
+  }
+  p = hc_publisher_new(in, o.fingerprint, o.video >= 0 ? o.media[o.video].pt : -1,
+                       o.audio >= 0 ? o.media[o.audio].pt : -1, &v);
+  hc_fanout_assign(v);
+  hc_publisher_set_worker(p, v->worker);
+  candidate_addresses(req, addrs, list);
+  {
+    HcSdpAnswerParams a = {v->ufrag, v->pwd, hc_dtls_fingerprint(), list,
+                           hc_fanout_port(v->worker), 0, 0, v->id, name};
+    answer = hc_sdp_build_publish_answer(&o, &a);
+  }
+  hc_whip_input_start(in, p);
+  hc_fanout_add(v);
+  loc = g_strdup_printf("/whip/%s/%s", name, v->id);
+  g_info("publisher %s (stream %s): offer accepted (%s%s), worker %u", v->id, name,
+         o.video >= 0 ? "H.264" : "", o.audio >= 0 ? (o.video >= 0 ? " + Opus" : "Opus") : "",
+         v->worker);
+  hc_publisher_unref(p);
+  hc_http_add_header(resp, "location", loc);
+  hc_http_add_header(resp, "cache-control", "no-store");
+  hc_http_set_body(resp, 201, "application/sdp", answer, strlen(answer));
+  g_free(loc);
+  g_free(answer);
+}
+
+static void
+resource(const HcHttpRequest *req, HcHttpResponse *resp, const char *name, const char *id)
+{
+  HcWhipInput *in = find_input(resp, name);
+  HcPublisher *p;
+
+  /* The session id (128 random bits) is the capability, as for WHEP. */
+  if (!in)
+    return;
+  p = in->owner;
+  if (!p || strcmp(hc_publisher_id(p), id) != 0) {
+    hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no publisher %s of stream %s", id, name);
+    return;
+  }
+  if (strcmp(req->method, "PATCH") == 0) {
+    /* ICE-lite: the publisher's address comes from its checks; trickled
+     * candidates are not needed, ICE restarts not supported. */
+    hc_http_set_body(resp, 204, "text/plain", "", 0);
+    return;
+  }
+  if (strcmp(req->method, "DELETE") != 0) {
+    hc_http_set_error(resp, HC_EMETHOD, NULL, "use DELETE or PATCH on a WHIP session resource");
+    return;
+  }
+  g_info("publisher %s (stream %s): deleted", id, name);
+  hc_whip_input_stop(in, p, TRUE);
+  hc_http_set_body(resp, 204, "text/plain", "", 0);
+}
+
+void
+hc_whip(const HcHttpRequest *req, HcHttpResponse *resp)
+{
+  char **parts = g_strsplit(req->tail, "/", 3);
+  guint n = g_strv_length(parts);
+
+  if (n == 1 && hc_stream_name_valid(parts[0])) {
+    if (strcmp(req->method, "POST") == 0)
+      publish(req, resp, parts[0]);
+    else
+      hc_http_set_error(resp, HC_EMETHOD, NULL, "use POST with an SDP offer on /whip/NAME");
+  } else if (n == 2 && hc_stream_name_valid(parts[0]) && strlen(parts[1]) == 32) {
+    resource(req, resp, parts[0], parts[1]);
+  } else {
+    hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no such resource");
+  }
+  g_strfreev(parts);
+}

@@ -1,0 +1,12 @@
+/* WHIP ingest signalling (RFC 9725): POST an SDP offer to /whip/NAME with
+ * the stream's publish key as Bearer token, DELETE the session resource to
+ * stop. Main thread only; routed from server.c. */
+#ifndef HC_HTTP_WHIP_H
+#define HC_HTTP_WHIP_H
+
+#include "http.h"
+
+/* Route /whip/: POST /whip/NAME, DELETE and PATCH /whip/NAME/SESSION. */
+void hc_whip(const HcHttpRequest *req, HcHttpResponse *resp);
+
+#endif
