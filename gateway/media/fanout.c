@@ -236,7 +236,7 @@ hc_worker_emit(HcWorker *w, HcViewer *v, HcViewerTrack *t, guint64 idx, gboolean
                      t->ts_offset + fast_start_shift(t, idx, hc_rtp_timestamp(buf)), t->ssrc) != 0)
     return FALSE;
   n = (int)len;
-  if (hc_srtp_protect(v->srtp, buf, &n) != 0)
+  if (hc_srtp_fast_protect(v->srtp_fast, buf, &n) != 0)
     return FALSE;
   hc_worker_commit(w, v, (gsize)n);
   relaxed_add64(&t->packets, 1);

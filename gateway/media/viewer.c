@@ -108,6 +108,7 @@ hc_viewer_free(HcViewer *v)
     hc_publisher_peer_freed(v->publisher);
   hc_dtls_free(v->dtls);
   hc_srtp_free(v->srtp);
+  hc_srtp_fast_free(v->srtp_fast);
   hc_rtp_out_unref(v->out);
   g_free(v->stream);
   g_free(v);

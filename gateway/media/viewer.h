@@ -11,6 +11,7 @@
 
 #include "rtp-out.h"
 #include "webrtc/dtls.h"
+#include "webrtc/srtp-fast.h"
 #include "webrtc/srtp.h"
 
 typedef enum {
@@ -57,6 +58,7 @@ typedef struct HcViewer {
   gboolean has_remote;
   HcDtls *dtls;
   HcSrtp *srtp;
+  HcSrtpFast *srtp_fast; /* the RTP we send: the fan-out's own protect */
   HcViewerTrack video, audio;
   guint nack_budget; /* retransmissions left this second */
   gint64 nack_window_us;

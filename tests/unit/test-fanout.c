@@ -91,8 +91,10 @@ test_gso_send_and_nack(void)
     key_rx[i] = (guint8)(100 + i);
   }
   v->srtp = hc_srtp_new(0x0007, key_tx, key_rx);
+  v->srtp_fast = hc_srtp_fast_new(0x0007, key_tx);
   rx = viewer_session(key_tx);
   g_assert_nonnull(v->srtp);
+  g_assert_nonnull(v->srtp_fast);
   v->remote = viewer_addr;
   v->has_remote = TRUE;
   v->video = (HcViewerTrack){.ring = ring,
@@ -138,6 +140,7 @@ test_gso_send_and_nack(void)
   g_assert_cmpuint(__atomic_load_n(&v->video.packets, __ATOMIC_RELAXED), ==, 5);
   srtp_dealloc(rx);
   hc_srtp_free(v->srtp);
+  hc_srtp_fast_free(v->srtp_fast);
   g_free(v);
   hc_ring_free(ring);
   close(viewer_fd);

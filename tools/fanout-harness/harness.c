@@ -61,7 +61,8 @@ main(int argc, char **argv)
     for (guint k = 0; k < sizeof(key); k++)
       key[k] = (guint8)(i * 31 + k);
     v->srtp = hc_srtp_new(profile, key, key);
-    if (!v->srtp)
+    v->srtp_fast = hc_srtp_fast_new(profile, key);
+    if (!v->srtp || !v->srtp_fast)
       return 1;
     v->remote.sin_family = AF_INET;
     v->remote.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -87,8 +88,10 @@ main(int argc, char **argv)
   }
   printf("{\"viewers\":%d,\"frames\":%d,\"packets\":%" G_GUINT64_FORMAT ",\"profile\":%d}\n",
          viewers, frames, sent, profile);
-  for (int i = 0; i < viewers; i++)
+  for (int i = 0; i < viewers; i++) {
     hc_srtp_free(vs[i].srtp);
+    hc_srtp_fast_free(vs[i].srtp_fast);
+  }
   g_free(vs);
   g_free(w);
   hc_ring_free(ring);
