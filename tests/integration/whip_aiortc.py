@@ -134,3 +134,16 @@ class Publisher:
 
     async def close(self):
         await self.pc.close()
+
+
+async def _publish_forever(base, stream, key):
+    p = Publisher(base, stream, key)
+    status = await p.connect()
+    print("published" if status == 201 else f"refused {status}", flush=True)
+    await asyncio.sleep(3600)
+
+
+if __name__ == "__main__":
+    # A publisher process for tests that kill it (no DELETE, no DTLS close).
+    import sys
+    asyncio.run(_publish_forever(sys.argv[1], sys.argv[2], sys.argv[3]))
