@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "error.h"
-#include "interact/interact.h"
 #include "webrtc/webrtc.h"
+#include "interact/interact.h"
 
 const HcConfigKey hc_gateway_keys[] = {
   {"http_address", HC_CFG_STRING, "0.0.0.0", 1, 255, NULL,
@@ -67,8 +67,8 @@ hc_config_new(void)
   g_array_set_clear_func(cfg->decls, decl_clear);
   hc_config_declare(cfg, "gateway", hc_gateway_keys);
   hc_config_declare(cfg, "stream *", hc_stream_keys);
-  hc_config_declare(cfg, "interact", hc_interact_keys);
   hc_config_declare(cfg, "webrtc", hc_webrtc_keys);
+  hc_config_declare(cfg, "interact", hc_interact_keys);
   if (!hc_config_load_data(cfg, "(embedded defaults)", embedded_defaults, NULL))
     g_assert_not_reached();
   return cfg;
