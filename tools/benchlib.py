@@ -84,7 +84,11 @@ def build_info():
     except OSError:
         rev, dirty = "?", ""
     srtp = sorted(p.name for p in (build_dir() / "subprojects").glob("libsrtp2*") if p.is_dir())
-    return (f"hallcast {rev}{' with uncommitted gateway changes' if dirty else ''}, "
+    binary = build_dir() / "gateway" / "hallcast"
+    built = (datetime.datetime.utcfromtimestamp(binary.stat().st_mtime).strftime("%H:%M UTC")
+             if binary.exists() else "?")
+    return (f"hallcast binary built {built}, tree at {rev}"
+            f"{' with uncommitted gateway changes' if dirty else ''}, "
             f"SRTP: {'libsrtp2 built on OpenSSL 3 (subprojects ' + ', '.join(srtp) + ')' if srtp else 'Debian libsrtp2'}")
 
 
