@@ -51,6 +51,7 @@ static const Route routes[] = {
   {"GET", "/healthz", TRUE, hc_api_healthz},
   {"GET", "/metrics", TRUE, hc_api_metrics},
   {NULL, "/api/v1/streams", FALSE, hc_api_streams},
+  {NULL, "/api/v1/sessions/", FALSE, hc_api_interact},
   {NULL, "/whep/", FALSE, hc_whep},
   {NULL, "/whip/", FALSE, hc_whip},
   {NULL, "/api/v1/sessions/", FALSE, hc_api_interact},
@@ -498,6 +499,10 @@ hc_http_start(const HcHttpConfig *cfg, GMainLoop *loop, GError **error)
                 cfg->port);
     return FALSE;
   }
+  /* lws 4.1 initialises protocols, and with them the "default" option that
+   * sends WebSocket clients without a subprotocol to /ws, from the event loop:
+   * a client accepted before that lands on "http". Do it now. */
+  lws_protocol_init(context);
   g_info("listening for HTTP on %s:%d", cfg->address, cfg->port);
   return TRUE;
 }
