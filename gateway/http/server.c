@@ -51,7 +51,6 @@ static const Route routes[] = {
   {"GET", "/healthz", TRUE, hc_api_healthz},
   {"GET", "/metrics", TRUE, hc_api_metrics},
   {NULL, "/api/v1/streams", FALSE, hc_api_streams},
-  {NULL, "/api/v1/sessions/", FALSE, hc_api_interact},
   {NULL, "/whep/", FALSE, hc_whep},
   {NULL, "/whip/", FALSE, hc_whip},
   {NULL, "/api/v1/sessions/", FALSE, hc_api_interact},
