@@ -17,6 +17,7 @@
 #include "http/http.h"
 #include "interact/interact.h"
 #include "media/stream.h"
+#include "media/switch.h"
 #include "media/whip-source.h"
 #include "webrtc/webrtc.h"
 
@@ -171,7 +172,9 @@ main(int argc, char **argv)
   /* Plugins declare config groups, so load them before validating. */
   plugin_dir = auto_path(hc_config_string(cfg, "gateway", "plugin_dir"),
                          HC_BUILD_ROOT "/plugins", HC_PLUGIN_INSTALL_DIR);
-  if (!hc_plugins_load(plugin_dir, &err) || !hc_plugins_add_builtin(&hc_whip_source_plugin, &err))
+  if (!hc_plugins_load(plugin_dir, &err) || !hc_plugins_add_builtin(&hc_whip_source_plugin, &err) ||
+      !hc_plugins_add_builtin(&hc_switch_source_plugin, &err) ||
+      !hc_plugins_add_builtin(&hc_switch_tap_plugin, &err))
     goto config_error;
   hc_plugins_declare_config(cfg);
   if (opt_print) {

@@ -31,7 +31,8 @@ const HcConfigKey hc_gateway_keys[] = {
 const HcConfigKey hc_stream_keys[] = {
   {"url", HC_CFG_STRING, NULL, 1, 4095, NULL,
    "Where the stream comes from: test://[?pattern=ball&width=1280&height=720&fps=30]; "
-   "whip:// waits for a WHIP publisher (POST /whip/NAME)."},
+   "whip:// waits for a WHIP publisher (POST /whip/NAME); switch://cam1,cam2 shows one of "
+   "other streams."},
   {"key", HC_CFG_STRING, "", 0, 255, NULL,
    "Publish key, a secret: the RTMP stream key (rtmp://host/live/KEY), the SRT passphrase, "
    "the WHIP Bearer token."},

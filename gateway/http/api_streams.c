@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "api_switch.h"
 #include "core/error.h"
 #include "hc-build-config.h"
 #include "http.h"
@@ -159,6 +160,16 @@ hc_api_streams(const HcHttpRequest *req, HcHttpResponse *resp)
     char *name = g_strndup(tail + 1, strlen(tail) - 1 - strlen("/viewers"));
     if (hc_streams_lookup(name))
       hc_whep_viewers(name, resp);
+    else
+      hc_http_set_error(resp, HC_ENOTFOUND, "name", "no stream named %s", name);
+    g_free(name);
+    return;
+  }
+  if (g_str_has_suffix(tail, "/switch") && strlen(tail) > strlen("/switch") + 1) {
+    /* /api/v1/streams/NAME/switch: camera switching (http/api_switch.c). */
+    char *name = g_strndup(tail + 1, strlen(tail) - 1 - strlen("/switch"));
+    if (hc_streams_lookup(name))
+      hc_api_switch(name, req, resp);
     else
       hc_http_set_error(resp, HC_ENOTFOUND, "name", "no stream named %s", name);
     g_free(name);
