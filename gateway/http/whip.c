@@ -125,8 +125,8 @@ publish(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
   hc_publisher_set_worker(p, v->worker);
   candidate_addresses(req, addrs, list);
   {
-    HcSdpAnswerParams a = {v->ufrag, v->pwd, hc_dtls_fingerprint(), list,
-                           hc_fanout_port(v->worker), 0, 0, v->id, name};
+    HcSdpAnswerParams a = {
+      v->ufrag, v->pwd, hc_dtls_fingerprint(), list, hc_fanout_port(v->worker), 0, 0, v->id, name};
     answer = hc_sdp_build_publish_answer(&o, &a);
   }
   hc_whip_input_start(in, p);

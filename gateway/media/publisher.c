@@ -21,12 +21,12 @@
 #define DTLS_KEEP_US (5 * G_USEC_PER_SEC)
 
 typedef struct {
-  int pt;          /* from the answer, -1: not sent */
+  int pt; /* from the answer, -1: not sent */
   gboolean video;
-  gboolean seen;   /* a packet arrived: ssrc is known */
-  guint32 ssrc;    /* the publisher's */
+  gboolean seen; /* a packet arrived: ssrc is known */
+  guint32 ssrc;  /* the publisher's */
   gint64 nacked_us;
-  guint64 woken;   /* ring head at the last wake of the workers */
+  guint64 woken; /* ring head at the last wake of the workers */
   HcReorder reorder;
 } Track;
 

@@ -41,7 +41,7 @@ hc_rtp_in_parse(const guint8 *pkt, gsize len, HcRtpInHeader *h)
 enum { NAL_STAP_A = 24, NAL_FU_A = 28 };
 
 typedef struct {
-  guint8 hdr[12]; /* the original fixed header without P, X, CC and marker */
+  guint8 hdr[12];  /* the original fixed header without P, X, CC and marker */
   gboolean marker; /* the original packet ended an access unit */
   gsize max;
   HcRtpInEmit emit;
@@ -67,8 +67,8 @@ emit_piece(Splitter *s, const guint8 *prefix, gsize plen, const guint8 *body, gs
 /* One NAL unit (or the rest of a fragmented one) as FU-A pieces. start and
  * end say whether the first and last piece carry the S and E bits. */
 static void
-fragment(Splitter *s, guint8 indicator, guint8 type, const guint8 *body, gsize blen,
-         gboolean start, gboolean end, gboolean last)
+fragment(Splitter *s, guint8 indicator, guint8 type, const guint8 *body, gsize blen, gboolean start,
+         gboolean end, gboolean last)
 {
   gsize chunk = s->max - 12 - 2;
 

@@ -7,8 +7,8 @@
 
 #include <glib.h>
 
-#define HC_RTP_IN_MAX 1500    /* largest RTP packet taken from a publisher */
-#define HC_REORDER_SLOTS 256  /* packets held behind a gap at most (a power of two) */
+#define HC_RTP_IN_MAX 1500   /* largest RTP packet taken from a publisher */
+#define HC_REORDER_SLOTS 256 /* packets held behind a gap at most (a power of two) */
 
 typedef struct {
   guint8 pt;
@@ -37,10 +37,10 @@ guint hc_h264_rtp_split(const guint8 *pkt, gsize len, gsize max, HcRtpInEmit emi
  * wait is over; late duplicates are dropped. */
 typedef struct {
   gboolean started;
-  guint16 next;       /* sequence number handed on next */
-  guint held;         /* packets held */
-  gint64 gap_since;   /* when the current gap was seen (us), 0 if none */
-  guint16 highest;    /* highest sequence number held */
+  guint16 next;     /* sequence number handed on next */
+  guint held;       /* packets held */
+  gint64 gap_since; /* when the current gap was seen (us), 0 if none */
+  guint16 highest;  /* highest sequence number held */
   struct {
     guint16 len; /* 0: empty */
     guint8 data[HC_RTP_IN_MAX];

@@ -129,8 +129,8 @@ feed(const char *camera, gboolean video, GstBuffer *buf, GstClockTime pts, GstCl
           (GstClockTimeDiff)pts + sw->offset < (GstClockTimeDiff)(sw->last_pts + sw->interval))
         sw->offset = (GstClockTimeDiff)(sw->last_pts + sw->interval) - (GstClockTimeDiff)pts;
       sw->have_offset = TRUE;
-      g_debug("stream %s: %s timestamps %+" G_GINT64_FORMAT " ms (from a %s buffer at %" GST_TIME_FORMAT
-              ", now %" GST_TIME_FORMAT ")",
+      g_debug("stream %s: %s timestamps %+" G_GINT64_FORMAT
+              " ms (from a %s buffer at %" GST_TIME_FORMAT ", now %" GST_TIME_FORMAT ")",
               sw->name, camera, sw->offset / GST_MSECOND, video ? "video" : "audio",
               GST_TIME_ARGS(pts), GST_TIME_ARGS(now));
     }
@@ -143,7 +143,8 @@ feed(const char *camera, gboolean video, GstBuffer *buf, GstClockTime pts, GstCl
                              : GST_BUFFER_PTS(copy);
     if (video && (!GST_CLOCK_TIME_IS_VALID(sw->last_pts) || GST_BUFFER_PTS(copy) > sw->last_pts)) {
       if (GST_CLOCK_TIME_IS_VALID(sw->last_pts))
-        sw->interval = CLAMP(GST_BUFFER_PTS(copy) - sw->last_pts, 10 * GST_MSECOND, 200 * GST_MSECOND);
+        sw->interval =
+          CLAMP(GST_BUFFER_PTS(copy) - sw->last_pts, 10 * GST_MSECOND, 200 * GST_MSECOND);
       sw->last_pts = GST_BUFFER_PTS(copy);
     }
     gst_app_src_push_buffer(GST_APP_SRC(src), copy);

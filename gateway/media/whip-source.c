@@ -159,8 +159,7 @@ attach(HcWhipInput *in)
     gst_object_unref(asrc);
   /* The depayloader and the stream's parser start on a keyframe. */
   hc_publisher_want_keyframe(p);
-  g_info("stream %s: publisher %s attached to the stream's source", in->stream,
-         hc_publisher_id(p));
+  g_info("stream %s: publisher %s attached to the stream's source", in->stream, hc_publisher_id(p));
 }
 
 /* Main thread, while there is a publisher: finds the stream's rings (made
@@ -285,8 +284,8 @@ whip_open(HcSourceArgs *args, GError **error)
     return NULL;
   }
   if (!inputs)
-    inputs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                   (GDestroyNotify)hc_whip_input_unref);
+    inputs =
+      g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)hc_whip_input_unref);
   in = g_hash_table_lookup(inputs, args->stream);
   if (!in) {
     in = g_atomic_rc_box_new0(HcWhipInput);

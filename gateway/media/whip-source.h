@@ -21,9 +21,9 @@ typedef struct {
   /* Guards the fields below: taken by the publisher's worker for each packet
    * it hands on, and by the main thread when they change. */
   GMutex lock;
-  HcPublisher *owner; /* the live publisher (a reference), NULL if none */
-  HcRtpOut *out;      /* the stream's rings (a reference), NULL until known */
-  GstElement *bin;    /* the source bin waiting or in use (a reference) */
+  HcPublisher *owner;                /* the live publisher (a reference), NULL if none */
+  HcRtpOut *out;                     /* the stream's rings (a reference), NULL until known */
+  GstElement *bin;                   /* the source bin waiting or in use (a reference) */
   GstElement *video_src, *audio_src; /* its appsrcs once a publisher is attached */
   gboolean bin_used; /* main thread: the bin has had a publisher; the next one needs another */
   guint watch;       /* main thread: timer while there is an owner */

@@ -299,8 +299,7 @@ add_transport(GstSDPMedia *m, const HcSdpAnswerParams *p)
 }
 
 static void
-add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p,
-                 gboolean recvonly)
+add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p, gboolean recvonly)
 {
   char buf[320];
   guint32 ssrc = o->kind == HC_SDP_VIDEO ? p->video_ssrc : p->audio_ssrc;

@@ -7,7 +7,7 @@
 #include "media/rtp-in.h"
 
 typedef struct {
-  GArray *seqs;  /* guint16 of the packets handed on */
+  GArray *seqs;     /* guint16 of the packets handed on */
   GByteArray *nals; /* reassembled H.264 payload bytes (split test) */
   guint packets, markers;
   gsize largest;
@@ -143,8 +143,16 @@ test_split(void)
 
   /* A STAP-A too large is unpacked into its NAL units. */
   stap[0] = 0x78;
-  stap[1] = 0, stap[2] = 10, memcpy(stap + 3, "\x67" "123456789", 10);
-  stap[13] = 0, stap[14] = 4, memcpy(stap + 15, "\x68" "abc", 4);
+  stap[1] = 0, stap[2] = 10,
+  memcpy(stap + 3,
+         "\x67"
+         "123456789",
+         10);
+  stap[13] = 0, stap[14] = 4,
+  memcpy(stap + 15,
+         "\x68"
+         "abc",
+         4);
   stap[19] = (1290 >> 8), stap[20] = 1290 & 0xff, memcpy(stap + 21, nal, 1290);
   sink_init(&s);
   len = make_rtp(pkt, 4, TRUE, stap, 21 + 1290);
