@@ -24,7 +24,7 @@ def hls_playlist(gw, name):
     return body.decode() if status == 200 else None
 
 
-def test_publish_watch_hls_and_delete(gateway_factory):
+def test_publish_watch_hls_and_delete(gateway_factory, caplog):
     gw = gateway_factory(streams={}, extra=LECTURE)
     assert state(gw) == "idle"
 
@@ -66,6 +66,8 @@ def test_publish_watch_hls_and_delete(gateway_factory):
             await pub.close()
 
     asyncio.run(run())
+    # The relayed packets decode: aiortc's decoder logged no failure.
+    assert not [r.getMessage() for r in caplog.records if "failed to decode" in r.getMessage()]
     wait_for(lambda: state(gw) == "idle", 20, what="lecture idle after DELETE")
 
 
