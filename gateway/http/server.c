@@ -441,7 +441,9 @@ callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     return on_writeable(wsi, c);
   case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
   case LWS_CALLBACK_CLOSED_HTTP:
-    conn_reset(c);
+    /* A connection closed before its first request has no per-session data. */
+    if (c)
+      conn_reset(c);
     return 0;
   default:
     return lws_callback_http_dummy(wsi, reason, user, in, len);

@@ -160,3 +160,14 @@ def test_metrics_exposes_stream_health(gateway):
     assert values['hallcast_stream_state{stream="demo",state="live"}'] == 1
     assert values['hallcast_stream_state{stream="demo",state="error"}'] == 0
     assert values['hallcast_track_bitrate_bits{stream="demo",track="audio",codec="AAC"}'] > 0
+
+
+def test_connections_that_never_finish_a_request_do_no_harm(gateway_factory):
+    gw = gateway_factory(streams={})
+    for payload in (b"", b"GET", b"\x00\xff" * 64, b"NOT-HTTP garbage\r\n\r\n",
+                    b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\nshort"):
+        with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as s:
+            s.sendall(payload)
+        # The daemon is still up and answering after every one of them.
+        assert gw.json("GET", "/healthz")[0] == 200
+    assert gw.proc.poll() is None
