@@ -103,8 +103,10 @@ class Publisher:
         self.status = None
         self.answer = ""
 
-    async def connect(self):
-        """POSTs the offer; returns the HTTP status (201 when accepted)."""
+    async def connect(self, answer_filter=None):
+        """POSTs the offer; returns the HTTP status (201 when accepted).
+        answer_filter(sdp) may change the answer before it is applied (a test
+        that puts a relay between the peers rewrites the candidates)."""
         if self.video:
             t = self.pc.addTransceiver(Pattern(*self.size), direction="sendonly")
             caps = RTCRtpSender.getCapabilities("video").codecs
@@ -123,7 +125,8 @@ class Publisher:
         if self.status != 201:
             return self.status
         self.location = hdrs["Location"]
-        await self.pc.setRemoteDescription(RTCSessionDescription(self.answer, "answer"))
+        answer = await answer_filter(self.answer) if answer_filter else self.answer
+        await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
         return self.status
 
     async def delete(self):
