@@ -170,6 +170,9 @@ deliver(const guint8 *pkt, gsize len, gpointer data)
     }
   }
   src = t->video ? in->video_src : in->audio_src;
+  /* Audio joins the pipeline once its video has started (see whip-source.h). */
+  if (!t->video && in->video_src && !g_atomic_int_get(&in->video_started))
+    src = NULL;
   if (src)
     gst_app_src_push_buffer(GST_APP_SRC(src), gst_buffer_new_memdup(pkt, len));
   g_mutex_unlock(&in->lock);

@@ -89,6 +89,16 @@ on_upstream_event(GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Streaming thread: the first video buffer out of the bin. */
+static GstPadProbeReturn
+on_first_video(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  HcWhipInput *in = data;
+
+  g_atomic_int_set(&in->video_started, 1);
+  return GST_PAD_PROBE_REMOVE;
+}
+
 /* Adds "appsrc ! rtpjitterbuffer ! depayloader" for one track to bin and a
  * ghost pad named track for it; returns the appsrc (a reference) or NULL. */
 static GstElement *
@@ -127,8 +137,10 @@ add_track(HcWhipInput *in, GstElement *bin, const char *track, int pt)
   pad = gst_element_get_static_pad(chain, "src");
   ghost = gst_ghost_pad_new(track, pad);
   gst_object_unref(pad);
-  if (video)
+  if (video) {
     gst_pad_add_probe(ghost, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream_event, in, NULL);
+    gst_pad_add_probe(ghost, GST_PAD_PROBE_TYPE_BUFFER, on_first_video, in, NULL);
+  }
   gst_pad_set_active(ghost, TRUE);
   gst_element_add_pad(bin, ghost);
   return src;
@@ -144,6 +156,7 @@ attach(HcWhipInput *in)
   GstElement *bin = in->bin, *vsrc = NULL, *asrc = NULL;
 
   in->bin_used = TRUE;
+  g_atomic_int_set(&in->video_started, 0);
   if (vpt >= 0)
     vsrc = add_track(in, bin, "video", vpt);
   if (apt >= 0)

@@ -26,7 +26,11 @@ typedef struct {
   GstElement *bin;                   /* the source bin waiting or in use (a reference) */
   GstElement *video_src, *audio_src; /* its appsrcs once a publisher is attached */
   gboolean bin_used; /* main thread: the bin has had a publisher; the next one needs another */
-  guint watch;       /* main thread: timer while there is an owner */
+  /* atomic: the bin's video has started (its first keyframe came out of the
+   * depayloader); until then its audio is held back, or HLS would wait on a
+   * video track that never starts */
+  gint video_started;
+  guint watch; /* main thread: timer while there is an owner */
 } HcWhipInput;
 
 /* The source descriptor of the whip scheme; main.c registers it with the plugins. */
