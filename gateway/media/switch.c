@@ -33,6 +33,9 @@ typedef struct {
   gboolean have_offset;
   GstClockTime last_pts; /* of the last video buffer pushed */
   GstClockTime interval; /* between the last two video buffers */
+  /* The current bin has had the shown camera's first keyframe: before it,
+   * nothing is pushed (audio alone would make HLS wait on the video). */
+  gboolean started;
 } Switch;
 
 static GMutex lock;          /* guards switches and every Switch */
@@ -114,6 +117,12 @@ feed(const char *camera, gboolean video, GstBuffer *buf, GstClockTime pts, GstCl
     }
     if (idx != sw->current)
       continue;
+    if (!sw->started) {
+      if (!video || GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
+        continue;
+      sw->started = TRUE;
+      sw->have_offset = FALSE;
+    }
     src = video ? sw->video_src : sw->audio_src;
     if (!src)
       continue;
@@ -333,6 +342,7 @@ switch_open(HcSourceArgs *args, GError **error)
   g_set_object(&sw->video_src, vsrc);
   g_set_object(&sw->audio_src, asrc);
   sw->have_offset = FALSE;
+  sw->started = FALSE;
   g_mutex_unlock(&lock);
   /* Idle, not reconnecting, while no camera delivers. */
   args->waits = TRUE;
