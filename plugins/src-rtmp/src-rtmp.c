@@ -162,14 +162,6 @@ rtmp_open(HcSourceArgs *args, GError **error)
   return bin;
 }
 
-static GstElement *
-rtmp_create(const char *url, GError **error)
-{
-  g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-              "key: an rtmp:// stream needs key= (the stream key)");
-  return NULL;
-}
-
 HC_PLUGIN_DEFINE = {
   .api_version = HC_PLUGIN_API_VERSION,
   .name = "src-rtmp",
@@ -181,6 +173,5 @@ HC_PLUGIN_DEFINE = {
   .shutdown = rtmp_shutdown,
   .scheme = "rtmp",
   .source_check = rtmp_check,
-  .source_create = rtmp_create,
   .source_open = rtmp_open,
 };

@@ -198,13 +198,6 @@ rtsp_open(HcSourceArgs *args, GError **error)
   return bin;
 }
 
-static GstElement *
-rtsp_create(const char *url, GError **error)
-{
-  HcSourceArgs args = {"", url, "", FALSE};
-  return rtsp_open(&args, error);
-}
-
 HC_PLUGIN_DEFINE = {
   .api_version = HC_PLUGIN_API_VERSION,
   .name = "src-rtsp",
@@ -215,6 +208,5 @@ HC_PLUGIN_DEFINE = {
   .init = rtsp_init,
   .scheme = "rtsp",
   .source_check = rtsp_check,
-  .source_create = rtsp_create,
   .source_open = rtsp_open,
 };

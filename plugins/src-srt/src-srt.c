@@ -215,13 +215,6 @@ srt_open(HcSourceArgs *args, GError **error)
   return bin;
 }
 
-static GstElement *
-srt_create(const char *url, GError **error)
-{
-  HcSourceArgs args = {"", url, "", FALSE};
-  return srt_open(&args, error);
-}
-
 HC_PLUGIN_DEFINE = {
   .api_version = HC_PLUGIN_API_VERSION,
   .name = "src-srt",
@@ -232,6 +225,5 @@ HC_PLUGIN_DEFINE = {
   .init = srt_init,
   .scheme = "srt",
   .source_check = srt_check,
-  .source_create = srt_create,
   .source_open = srt_open,
 };

@@ -12,6 +12,12 @@ fake_create(const char *url, GError **error)
   return NULL;
 }
 
+static GstElement *
+fake_open(HcSourceArgs *args, GError **error)
+{
+  return NULL;
+}
+
 static gpointer
 fake_attach(const HcStreamPads *s, GError **error)
 {
@@ -55,6 +61,15 @@ test_check(void)
   p.scheme = NULL;
   g_assert_false(hc_plugin_check(&p, "x.so", &err));
   g_clear_error(&err);
+
+  /* A source needs a way to make the source: source_open, source_create or both. */
+  p = ok;
+  p.source_create = NULL;
+  g_assert_false(hc_plugin_check(&p, "x.so", &err));
+  g_assert_nonnull(strstr(err->message, "source_open or source_create"));
+  g_clear_error(&err);
+  p.source_open = fake_open;
+  g_assert_true(hc_plugin_check(&p, "x.so", &err));
 
   p = (HcPlugin){.api_version = HC_PLUGIN_API_VERSION, .name = "o", .kind = HC_PLUGIN_OUTPUT};
   g_assert_false(hc_plugin_check(&p, "o.so", &err));

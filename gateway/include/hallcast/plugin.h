@@ -104,7 +104,8 @@ typedef struct {
   gpointer (*output_attach)(const HcStreamPads *stream, GError **error);
   void (*output_detach)(gpointer handle, gboolean remove_files);
 
-  /* HC_PLUGIN_SOURCE, optional: preferred to source_create when set. Like
+  /* HC_PLUGIN_SOURCE: a source plugin sets source_open, source_create or
+   * both; source_open is preferred when set. Like
    * source_create, with the stream's name and key. Buffers are timestamped in
    * the pipeline's running time (as live sources do), so that a source made
    * again after a loss continues the stream's timeline. The gateway makes the
