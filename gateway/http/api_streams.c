@@ -11,6 +11,7 @@
 #include "http.h"
 #include "media/stream.h"
 #include "whep.h"
+#include "whip.h"
 
 static json_t *
 track_json(const char *kind, const HcTrackInfo *t)
@@ -53,6 +54,8 @@ stream_json(HcStream *s)
                       json_integer((json_int_t)(info.video.bitrate + info.audio.bitrate)));
   json_object_set_new(o, "reconnects", json_integer(info.reconnects));
   json_object_set_new(o, "viewers", json_integer(hc_whep_viewer_count(info.name)));
+  hc_whip_fields(info.name, info.url, o);
+  hc_api_switch_fields(info.name, o);
   g_free(hls);
   hc_stream_info_clear(&info);
   return o;

@@ -27,6 +27,17 @@ state_json(const char *name)
 }
 
 void
+hc_api_switch_fields(const char *name, json_t *o)
+{
+  json_t *state = state_json(name);
+
+  if (state) {
+    json_object_del(state, "stream");
+    json_object_set_new(o, "switch", state);
+  }
+}
+
+void
 hc_api_switch(const char *name, const HcHttpRequest *req, HcHttpResponse *resp)
 {
   gsize len;

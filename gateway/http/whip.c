@@ -173,6 +173,16 @@ resource(const HcHttpRequest *req, HcHttpResponse *resp, const char *name, const
 }
 
 void
+hc_whip_fields(const char *name, const char *url, json_t *o)
+{
+  HcWhipInput *in = g_str_has_prefix(url, "whip:") ? hc_whip_input_lookup(name) : NULL;
+
+  if (g_str_has_prefix(url, "whip:"))
+    json_object_set_new(o, "publisher",
+                        in && in->owner ? json_string(hc_publisher_id(in->owner)) : json_null());
+}
+
+void
 hc_whip(const HcHttpRequest *req, HcHttpResponse *resp)
 {
   char **parts = g_strsplit(req->tail, "/", 3);

@@ -6,6 +6,9 @@
 
 #include "http.h"
 
+/* For the stream list: adds "publisher": SESSION or null to o when stream
+ * name (with url) is a whip:// stream. */
+void hc_whip_fields(const char *name, const char *url, json_t *o);
 /* Route /whip/: POST /whip/NAME, DELETE and PATCH /whip/NAME/SESSION. */
 void hc_whip(const HcHttpRequest *req, HcHttpResponse *resp);
 

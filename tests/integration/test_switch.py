@@ -65,6 +65,8 @@ def test_switch_changes_the_picture_without_renegotiation(gateway_factory, caplo
     assert not [r.getMessage() for r in caplog.records if "failed to decode" in r.getMessage()]
     status, body = gw.json("GET", "/api/v1/streams/hall/switch")
     assert status == 200 and body["current"] == "cam2" and body["pending"] is None, body
+    assert gw.stream("hall")["switch"] == {"current": "cam2", "pending": None}
+    assert "switch" not in gw.stream("cam1") and "publisher" not in gw.stream("cam1")
     # ball on black is dark; SMPTE bars are bright: the picture changed.
     assert max(before) < 60, before
     assert sum(m > 80 for m in after[-20:]) == 20, after

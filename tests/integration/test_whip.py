@@ -37,6 +37,7 @@ def test_publish_watch_hls_and_delete(gateway_factory, caplog):
             assert "a=ice-lite" in a and "a=setup:passive" in a and "a=recvonly" in a
             assert "H264/90000" in a and "packetization-mode=1" in a and "opus/48000" in a
             await asyncio.get_running_loop().run_in_executor(None, gw.wait_live, "lecture", 30)
+            assert gw.stream("lecture")["publisher"] == pub.location.rsplit("/", 1)[1]
             v = Viewer(gw.base, "lecture", want_video=30, want_audio=10)
             assert await v.connect() == 201, v.answer
             try:
@@ -69,6 +70,7 @@ def test_publish_watch_hls_and_delete(gateway_factory, caplog):
     # The relayed packets decode: aiortc's decoder logged no failure.
     assert not [r.getMessage() for r in caplog.records if "failed to decode" in r.getMessage()]
     wait_for(lambda: state(gw) == "idle", 20, what="lecture idle after DELETE")
+    assert gw.stream("lecture")["publisher"] is None
 
 
 def test_bad_publish_requests(gateway_factory):
