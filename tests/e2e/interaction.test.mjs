@@ -1,40 +1,32 @@
 // Classroom and lecturer pages in Chromium over the real /ws: a question
 // travels from a school to the lecturer, is approved and voted on; a quiz is
 // answered and its results published; a raised hand is brought on stage.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, waitFor } from './lib/gateway.mjs';
-import { launch } from './lib/browser.mjs';
+import { waitFor } from './lib/gateway.mjs';
+import { gatewayAndBrowser } from './lib/fixture.mjs';
 
-let gw;
-let browser;
 let lecturer;
 let school;
 let other;
 
 const page = async (path) => {
-  const p = await browser.newPage();
+  const p = await env.browser.newPage();
   p.on('dialog', (d) => d.dismiss());
-  await p.goto(gw.base + path);
+  await p.goto(env.gw.base + path);
   await waitFor(async () => (await p.locator('#conn-status').textContent()) === 'connected',
     10000, `${path} connected`);
   return p;
 };
 const text = (p, sel) => p.locator(sel).textContent();
 
-before(async () => {
-  gw = await startGateway({ streams: { demo: 'test://?width=320&height=240&bitrate=300' } });
-  browser = await launch();
-  const q = 'session=lecture1&stream=demo&via=hls';
-  lecturer = await page(`/lecturer.html?${q}&token=lecturer:museum:Dr%20Ada`);
-  school = await page(`/school.html?${q}&token=school:school-12:Room%204`);
-  other = await page(`/school.html?${q}&token=school:school-7:Room%201`);
-});
-
-after(async () => {
-  await browser?.close();
-  assert.equal(await gw?.stop(), 0);
-});
+const env = gatewayAndBrowser({ streams: { demo: 'test://?width=320&height=240&bitrate=300' } },
+  async () => {
+    const q = 'session=lecture1&stream=demo&via=hls';
+    lecturer = await page(`/lecturer.html?${q}&token=lecturer:museum:Dr%20Ada`);
+    school = await page(`/school.html?${q}&token=school:school-12:Room%204`);
+    other = await page(`/school.html?${q}&token=school:school-7:Room%201`);
+  });
 
 test('a question goes through moderation to every classroom and gets votes', async () => {
   await school.fill('#ask-text', 'Why do <b>stars</b> twinkle?');

@@ -1,27 +1,15 @@
 // The start page lists the live demo stream and plays it over HLS (hls.js) in
 // Chromium: the video element's time advances and it has the stream's size.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, waitFor } from './lib/gateway.mjs';
-import { launch } from './lib/browser.mjs';
+import { waitFor } from './lib/gateway.mjs';
+import { gatewayAndBrowser } from './lib/fixture.mjs';
 
-let gw;
-let browser;
-
-before(async () => {
-  gw = await startGateway({ streams: { demo: 'test://?width=640&height=360&bitrate=500' } });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  const code = await gw?.stop();
-  assert.equal(code, 0, 'hallcast exits 0 on SIGTERM');
-});
+const env = gatewayAndBrowser({ streams: { demo: 'test://?width=640&height=360&bitrate=500' } });
 
 test('stream list shows the live demo stream', async () => {
-  const page = await browser.newPage();
-  await page.goto(gw.base + '/');
+  const page = await env.browser.newPage();
+  await page.goto(env.gw.base + '/');
   const item = page.locator('#stream-list button[data-stream="demo"]');
   await waitFor(async () => {
     await page.reload();
@@ -32,15 +20,15 @@ test('stream list shows the live demo stream', async () => {
 });
 
 test('clicking a stream plays it over HLS', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   // HLS needs a couple of segments before a player can start.
   await waitFor(async () => {
-    const r = await fetch(gw.base + '/hls/demo/index.m3u8');
+    const r = await fetch(env.gw.base + '/hls/demo/index.m3u8');
     return r.ok && (await r.text()).split('.ts').length > 3;
   }, 30000, 'two HLS segments');
-  await page.goto(gw.base + '/?via=hls');
+  await page.goto(env.gw.base + '/?via=hls');
   await page.locator('#stream-list button[data-stream="demo"]').click();
   const start = await waitFor(() => page.evaluate(() => {
     const v = document.getElementById('video');

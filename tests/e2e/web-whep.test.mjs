@@ -1,26 +1,14 @@
 // The stream page plays over WebRTC (WHEP) in Chromium, and falls back to HLS
 // when WebRTC cannot be used; leaving the page frees the viewer.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, waitFor } from './lib/gateway.mjs';
-import { launch } from './lib/browser.mjs';
+import { waitFor } from './lib/gateway.mjs';
+import { gatewayAndBrowser } from './lib/fixture.mjs';
 
-let gw;
-let browser;
-
-before(async () => {
-  gw = await startGateway({ streams: { demo: 'test://?width=640&height=360&bitrate=500' } });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  const code = await gw?.stop();
-  assert.equal(code, 0, 'hallcast exits 0 on SIGTERM');
-});
+const env = gatewayAndBrowser({ streams: { demo: 'test://?width=640&height=360&bitrate=500' } });
 
 const viewers = async () => {
-  const r = await fetch(gw.base + '/api/v1/streams/demo/viewers');
+  const r = await fetch(env.gw.base + '/api/v1/streams/demo/viewers');
   return (await r.json()).viewers;
 };
 
@@ -38,8 +26,8 @@ async function playing(page) {
 }
 
 test('plays over WebRTC first', async () => {
-  const page = await browser.newPage();
-  await page.goto(gw.base + '/?stream=demo');
+  const page = await env.browser.newPage();
+  await page.goto(env.gw.base + '/?stream=demo');
   assert.deepEqual(await playing(page), [640, 360]);
   assert.equal(await page.locator('#player-status').textContent(), 'Playing over WebRTC');
   const list = await waitFor(async () => (await viewers()).length === 1 && viewers(), 5000,
@@ -49,20 +37,20 @@ test('plays over WebRTC first', async () => {
   await waitFor(async () => (await viewers()).length === 0, 40000, 'the viewer to be freed');
   // Freed by the page leaving (DTLS close_notify or the WHEP DELETE, whichever
   // arrives first), not by the silence timeout.
-  assert.match(gw.log(), /viewer \S+ \(stream demo\): removed \((deleted|the viewer closed DTLS)\)/);
+  assert.match(env.gw.log(), /viewer \S+ \(stream demo\): removed \((deleted|the viewer closed DTLS)\)/);
   // The SRTP profile a browser gets when hallcast picks it (DTLS server).
-  assert.match(gw.log(), /connected \(AEAD_AES_128_GCM\)/);
+  assert.match(env.gw.log(), /connected \(AEAD_AES_128_GCM\)/);
 });
 
 test('falls back to HLS when WHEP is refused', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   // Stand-in for a network that blocks WebRTC: the WHEP POST fails.
   await page.route('**/whep/**', (route) => route.fulfill({ status: 503, body: 'blocked' }));
   await waitFor(async () => {
-    const r = await fetch(gw.base + '/hls/demo/index.m3u8');
+    const r = await fetch(env.gw.base + '/hls/demo/index.m3u8');
     return r.ok && (await r.text()).split('.ts').length > 3;
   }, 30000, 'two HLS segments');
-  await page.goto(gw.base + '/?stream=demo');
+  await page.goto(env.gw.base + '/?stream=demo');
   assert.deepEqual(await playing(page), [640, 360]);
   assert.match(await page.locator('#player-status').textContent(), /HLS/);
   await page.close();
