@@ -148,6 +148,8 @@ hc_api_streams(const HcHttpRequest *req, HcHttpResponse *resp)
   gboolean collection = tail[0] == '\0' || strcmp(tail, "/") == 0;
   HcStream *s;
   GError *err = NULL;
+  const char *slash, *sub;
+  char *name = NULL;
 
   if (collection) {
     if (strcmp(req->method, "GET") == 0)
@@ -158,47 +160,51 @@ hc_api_streams(const HcHttpRequest *req, HcHttpResponse *resp)
       hc_http_set_error(resp, HC_EMETHOD, NULL, "use GET or POST on /api/v1/streams");
     return;
   }
-  if (g_str_has_suffix(tail, "/viewers") && strcmp(req->method, "GET") == 0) {
+  /* The tail is "/NAME" or "/NAME/SUB": parsed once, so a stream may be named
+   * like a sub-resource ("viewers") without being taken for one. */
+  slash = tail[0] == '/' ? strchr(tail + 1, '/') : NULL;
+  name = slash ? g_strndup(tail + 1, slash - tail - 1) : g_strdup(tail[0] == '/' ? tail + 1 : "");
+  sub = slash ? slash + 1 : NULL;
+  if (!hc_stream_name_valid(name)) {
+    hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no such resource");
+    goto out;
+  }
+  s = hc_streams_lookup(name);
+  if (!s) {
+    hc_http_set_error(resp, HC_ENOTFOUND, "name", "no stream named %s", name);
+    goto out;
+  }
+  if (sub && strcmp(sub, "viewers") == 0) {
     /* GET /api/v1/streams/NAME/viewers: WebRTC viewers (http/whep.c). */
-    char *name = g_strndup(tail + 1, strlen(tail) - 1 - strlen("/viewers"));
-    if (hc_streams_lookup(name))
+    if (strcmp(req->method, "GET") == 0)
       hc_whep_viewers(name, resp);
     else
-      hc_http_set_error(resp, HC_ENOTFOUND, "name", "no stream named %s", name);
-    g_free(name);
-    return;
+      hc_http_set_error(resp, HC_EMETHOD, NULL, "use GET on the viewers of a stream");
+    goto out;
   }
-  if (g_str_has_suffix(tail, "/switch") && strlen(tail) > strlen("/switch") + 1) {
+  if (sub && strcmp(sub, "switch") == 0) {
     /* /api/v1/streams/NAME/switch: camera switching (http/api_switch.c). */
-    char *name = g_strndup(tail + 1, strlen(tail) - 1 - strlen("/switch"));
-    if (hc_streams_lookup(name))
-      hc_api_switch(name, req, resp);
-    else
-      hc_http_set_error(resp, HC_ENOTFOUND, "name", "no stream named %s", name);
-    g_free(name);
-    return;
+    hc_api_switch(name, req, resp);
+    goto out;
   }
-  if (tail[0] != '/' || !hc_stream_name_valid(tail + 1)) {
+  if (sub) {
     hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no such resource");
-    return;
-  }
-  s = hc_streams_lookup(tail + 1);
-  if (!s) {
-    hc_http_set_error(resp, HC_ENOTFOUND, "name", "no stream named %s", tail + 1);
-    return;
+    goto out;
   }
   if (strcmp(req->method, "GET") == 0) {
     hc_http_set_json(resp, 200, stream_json(s));
   } else if (strcmp(req->method, "DELETE") == 0) {
-    if (!hc_streams_remove(tail + 1, &err)) {
+    if (!hc_streams_remove(name, &err)) {
       hc_http_set_error(resp, err->code, "name", "%s", err->message);
       g_error_free(err);
-      return;
+      goto out;
     }
     hc_http_set_body(resp, 204, "text/plain", "", 0);
   } else {
     hc_http_set_error(resp, HC_EMETHOD, NULL, "use GET or DELETE on a stream");
   }
+out:
+  g_free(name);
 }
 
 void

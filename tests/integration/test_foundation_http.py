@@ -171,3 +171,18 @@ def test_connections_that_never_finish_a_request_do_no_harm(gateway_factory):
         # The daemon is still up and answering after every one of them.
         assert gw.json("GET", "/healthz")[0] == 200
     assert gw.proc.poll() is None
+
+
+def test_a_stream_may_be_named_like_a_sub_resource(gateway_factory):
+    small = "test://?width=160&height=120&bitrate=100&fps=10&audio=false"
+    gw = gateway_factory(streams={"viewers": small, "switch": small})
+    for name in ("viewers", "switch"):
+        status, body = gw.json("GET", f"/api/v1/streams/{name}")
+        assert status == 200 and body["name"] == name
+    status, body = gw.json("GET", "/api/v1/streams/viewers/viewers")
+    assert status == 200 and body["viewers"] == []
+    assert gw.json("GET", "/api/v1/streams/viewers/nope")[0] == 404
+    assert gw.json("GET", "/api/v1/streams/nope/viewers")[0] == 404
+    assert gw.json("POST", "/api/v1/streams/viewers/viewers", {})[0] == 405
+    assert gw.json("DELETE", "/api/v1/streams/switch")[0] == 204
+    assert gw.json("GET", "/api/v1/streams/switch")[0] == 404
