@@ -49,17 +49,6 @@ open_root(const char *dir)
   return fd;
 }
 
-void
-hc_static_init(const char *web_root, const char *hls_root)
-{
-  if (web_fd >= 0)
-    close(web_fd);
-  if (hls_fd >= 0)
-    close(hls_fd);
-  web_fd = open_root(web_root);
-  hls_fd = open_root(hls_root);
-}
-
 /* Opens rel beneath root; symlinks may be followed only while they stay inside. */
 static int
 open_beneath(int root, const char *rel)
@@ -70,6 +59,26 @@ open_beneath(int root, const char *rel)
   };
 
   return (int)syscall(SYS_openat2, root, rel[0] ? rel : ".", &how, sizeof how);
+}
+
+void
+hc_static_init(const char *web_root, const char *hls_root)
+{
+  if (web_fd >= 0)
+    close(web_fd);
+  if (hls_fd >= 0)
+    close(hls_fd);
+  web_fd = open_root(web_root);
+  hls_fd = open_root(hls_root);
+  if (web_fd >= 0) {
+    int probe = open_beneath(web_fd, "");
+
+    if (probe >= 0)
+      close(probe);
+    else if (errno == ENOSYS)
+      g_critical("this kernel has no openat2() (Linux 5.6 or later is needed): "
+                 "the web client and HLS cannot be served");
+  }
 }
 
 /* Opens the regular file a request path names under root (a folder's index
