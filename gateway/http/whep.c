@@ -25,10 +25,9 @@ hc_whep_set_authorize(HcWhepAuthorize fn)
   authorize = fn;
 }
 
-/* Host candidate addresses: the public one, the one this HTTP request came
- * in on (what a client on the LAN reaches), and loopback. */
-static void
-candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN], const char *list[4])
+void
+hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN],
+                            const char *list[4])
 {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
@@ -122,7 +121,7 @@ offer(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
   v = hc_viewer_new(name, out, o.fingerprint, o.video >= 0 ? o.media[o.video].pt : -1,
                     o.audio >= 0 ? o.media[o.audio].pt : -1);
   hc_fanout_assign(v);
-  candidate_addresses(req, addrs, list);
+  hc_http_candidate_addresses(req, addrs, list);
   {
     HcSdpAnswerParams p = {v->ufrag,
                            v->pwd,

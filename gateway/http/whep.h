@@ -4,6 +4,7 @@
 #ifndef HC_HTTP_WHEP_H
 #define HC_HTTP_WHEP_H
 
+#include <arpa/inet.h>
 #include <jansson.h>
 
 #include "http.h"
@@ -18,6 +19,13 @@ guint hc_whep_viewer_count(const char *stream);
 /* Token check hook (set by the tokens module): 0 to allow, or a negative
  * HC_E* code (HC_EUNAUTHORIZED, HC_EFORBIDDEN). bearer may be NULL when the
  * request has no Authorization: Bearer header. NULL hook: open access. */
+/* Host candidates for an SDP answer (WHEP and WHIP): [webrtc] public_ip if
+ * set, the address this HTTP request came in on unless it is loopback or
+ * any (what a client on the LAN reaches), and 127.0.0.1. Fills addrs and a
+ * NULL-terminated list pointing into it. Main thread. */
+void hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN],
+                                 const char *list[4]);
+
 typedef int (*HcWhepAuthorize)(const char *stream, const char *bearer);
 void hc_whep_set_authorize(HcWhepAuthorize fn);
 

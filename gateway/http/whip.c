@@ -19,36 +19,8 @@
 #include "webrtc/dtls.h"
 #include "webrtc/sdp.h"
 #include "webrtc/webrtc.h"
+#include "whep.h"
 
-/* Host candidate addresses, as for WHEP: the public one, the one this
- * request came in on (what a publisher on the LAN reaches), and loopback. */
-static void
-candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN], const char *list[4])
-{
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  guint n = 0;
-  int fd = lws_get_socket_fd(req->wsi);
-
-  if (hc_webrtc_public_ip()[0])
-    g_strlcpy(addrs[n++], hc_webrtc_public_ip(), INET_ADDRSTRLEN);
-  if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
-    struct in_addr a = {0};
-    if (ss.ss_family == AF_INET)
-      a = ((struct sockaddr_in *)&ss)->sin_addr;
-    else if (ss.ss_family == AF_INET6 &&
-             IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
-      memcpy(&a, ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, 4);
-    if (a.s_addr != INADDR_ANY && a.s_addr != htonl(INADDR_LOOPBACK))
-      inet_ntop(AF_INET, &a, addrs[n++], INET_ADDRSTRLEN);
-  }
-  g_strlcpy(addrs[n++], "127.0.0.1", INET_ADDRSTRLEN);
-  for (guint i = 0; i < n; i++)
-    list[i] = addrs[i];
-  list[n] = NULL;
-}
-
-/* The input of a stream that takes WHIP (url=whip://), or NULL with a 404. */
 static HcWhipInput *
 find_input(HcHttpResponse *resp, const char *name)
 {
@@ -123,7 +95,7 @@ publish(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
                        o.audio >= 0 ? o.media[o.audio].pt : -1, &v);
   hc_fanout_assign(v);
   hc_publisher_set_worker(p, v->worker);
-  candidate_addresses(req, addrs, list);
+  hc_http_candidate_addresses(req, addrs, list);
   {
     HcSdpAnswerParams a = {
       v->ufrag, v->pwd, hc_dtls_fingerprint(), list, hc_fanout_port(v->worker), 0, 0, v->id, name};
