@@ -174,22 +174,30 @@ resource(const HcHttpRequest *req, HcHttpResponse *resp, const char *name, const
 }
 
 void
-hc_whep(const HcHttpRequest *req, HcHttpResponse *resp)
+hc_http_session_route(const HcHttpRequest *req, HcHttpResponse *resp, const char *collection,
+                      HcSessionPost post, HcSessionResource resource)
 {
   char **parts = g_strsplit(req->tail, "/", 3);
   guint n = g_strv_length(parts);
 
   if (n == 1 && hc_stream_name_valid(parts[0])) {
     if (strcmp(req->method, "POST") == 0)
-      offer(req, resp, parts[0]);
+      post(req, resp, parts[0]);
     else
-      hc_http_set_error(resp, HC_EMETHOD, NULL, "use POST with an SDP offer on /whep/NAME");
+      hc_http_set_error(resp, HC_EMETHOD, NULL, "use POST with an SDP offer on %s/NAME",
+                        collection);
   } else if (n == 2 && hc_stream_name_valid(parts[0]) && strlen(parts[1]) == 32) {
     resource(req, resp, parts[0], parts[1]);
   } else {
     hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no such resource");
   }
   g_strfreev(parts);
+}
+
+void
+hc_whep(const HcHttpRequest *req, HcHttpResponse *resp)
+{
+  hc_http_session_route(req, resp, "/whep", offer, resource);
 }
 
 static void

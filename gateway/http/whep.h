@@ -26,6 +26,15 @@ guint hc_whep_viewer_count(const char *stream);
 void hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN],
                                  const char *list[4]);
 
+/* Routes COLLECTION/NAME (POST: post) and COLLECTION/NAME/ID (32 hex
+ * characters: resource) for WHEP and WHIP; anything else is 404, another
+ * method on NAME 405. req->tail is what follows "COLLECTION/". Main thread. */
+typedef void (*HcSessionPost)(const HcHttpRequest *req, HcHttpResponse *resp, const char *name);
+typedef void (*HcSessionResource)(const HcHttpRequest *req, HcHttpResponse *resp,
+                                  const char *name, const char *id);
+void hc_http_session_route(const HcHttpRequest *req, HcHttpResponse *resp, const char *collection,
+                           HcSessionPost post, HcSessionResource resource);
+
 typedef int (*HcWhepAuthorize)(const char *stream, const char *bearer);
 void hc_whep_set_authorize(HcWhepAuthorize fn);
 

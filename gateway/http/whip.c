@@ -157,18 +157,5 @@ hc_whip_fields(const char *name, const char *url, json_t *o)
 void
 hc_whip(const HcHttpRequest *req, HcHttpResponse *resp)
 {
-  char **parts = g_strsplit(req->tail, "/", 3);
-  guint n = g_strv_length(parts);
-
-  if (n == 1 && hc_stream_name_valid(parts[0])) {
-    if (strcmp(req->method, "POST") == 0)
-      publish(req, resp, parts[0]);
-    else
-      hc_http_set_error(resp, HC_EMETHOD, NULL, "use POST with an SDP offer on /whip/NAME");
-  } else if (n == 2 && hc_stream_name_valid(parts[0]) && strlen(parts[1]) == 32) {
-    resource(req, resp, parts[0], parts[1]);
-  } else {
-    hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no such resource");
-  }
-  g_strfreev(parts);
+  hc_http_session_route(req, resp, "/whip", publish, resource);
 }
