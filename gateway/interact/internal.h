@@ -77,6 +77,7 @@ struct HcConn {
   GByteArray *rx;
   gboolean rx_paused; /* reading stopped until the queue drains */
   gboolean closing;   /* close once the queue is written */
+  gboolean close_sent; /* the closing handshake has started */
   int close_code;
   char close_reason[64];
 };

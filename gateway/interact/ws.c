@@ -316,6 +316,20 @@ on_established(struct lws *wsi, HcConn *c)
   }
 }
 
+/* Starts the closing handshake now: lws sends the close frame with code and
+ * reason, then reads (and drops) what the client still sends until its close
+ * answer, so the client reads the code rather than a reset. Not by returning
+ * -1 from a callback: the libuv event library of Debian's lws closes such a
+ * connection a second time at once ("uv repeat test"), without the frame. */
+static void
+close_now(struct lws *wsi, HcConn *c, int code, const char *reason)
+{
+  c->closing = TRUE;
+  c->close_sent = TRUE;
+  lws_close_reason(wsi, code, (unsigned char *)reason, strlen(reason));
+  lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+}
+
 static int
 on_receive(struct lws *wsi, HcConn *c, const char *in, size_t len)
 {
@@ -329,9 +343,8 @@ on_receive(struct lws *wsi, HcConn *c, const char *in, size_t len)
     char reason[64];
     g_snprintf(reason, sizeof reason, "message over %" G_GSIZE_FORMAT " bytes",
                hc_interact_limits.max_message);
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)reason,
-                     strlen(reason));
-    return -1;
+    close_now(wsi, c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, reason);
+    return 0;
   }
   g_byte_array_append(c->rx, (const guint8 *)in, len);
   if (!final)
@@ -354,11 +367,8 @@ on_writeable(struct lws *wsi, HcConn *c)
   HcWsMsg *m = g_queue_pop_head(&c->out);
 
   if (!m) {
-    if (c->closing) {
-      lws_close_reason(wsi, c->close_code, (unsigned char *)c->close_reason,
-                       strlen(c->close_reason));
-      return -1;
-    }
+    if (c->closing && !c->close_sent)
+      close_now(wsi, c, c->close_code, c->close_reason);
     return 0;
   }
   c->out_bytes -= m->len;
