@@ -25,28 +25,45 @@ hc_whep_set_authorize(HcWhepAuthorize fn)
   authorize = fn;
 }
 
+/* The IPv4 address this HTTP request came in on, or INADDR_ANY if unknown. */
+static struct in_addr
+request_local_address(const HcHttpRequest *req)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  struct in_addr a = {0};
+  int fd = lws_get_socket_fd(req->wsi);
+
+  if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+    return a;
+  if (ss.ss_family == AF_INET)
+    a = ((struct sockaddr_in *)&ss)->sin_addr;
+  else if (ss.ss_family == AF_INET6 &&
+           IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
+    memcpy(&a, ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, 4);
+  return a;
+}
+
 void
 hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN],
                             const char *list[4])
 {
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof ss;
+  const char *bound = hc_webrtc_udp_address();
+  struct in_addr a;
   guint n = 0;
-  int fd = lws_get_socket_fd(req->wsi);
 
   if (hc_webrtc_public_ip()[0])
     g_strlcpy(addrs[n++], hc_webrtc_public_ip(), INET_ADDRSTRLEN);
-  if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
-    struct in_addr a = {0};
-    if (ss.ss_family == AF_INET)
-      a = ((struct sockaddr_in *)&ss)->sin_addr;
-    else if (ss.ss_family == AF_INET6 &&
-             IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
-      memcpy(&a, ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, 4);
+  if (inet_pton(AF_INET, bound, &a) == 1 && a.s_addr != INADDR_ANY) {
+    /* Sockets bound to one address receive nothing sent to another. */
+    if (strcmp(bound, hc_webrtc_public_ip()) != 0)
+      g_strlcpy(addrs[n++], bound, INET_ADDRSTRLEN);
+  } else {
+    a = request_local_address(req);
     if (a.s_addr != INADDR_ANY && a.s_addr != htonl(INADDR_LOOPBACK))
       inet_ntop(AF_INET, &a, addrs[n++], INET_ADDRSTRLEN);
+    g_strlcpy(addrs[n++], "127.0.0.1", INET_ADDRSTRLEN);
   }
-  g_strlcpy(addrs[n++], "127.0.0.1", INET_ADDRSTRLEN);
   for (guint i = 0; i < n; i++)
     list[i] = addrs[i];
   list[n] = NULL;

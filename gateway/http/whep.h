@@ -20,9 +20,11 @@ guint hc_whep_viewer_count(const char *stream);
  * HC_E* code (HC_EUNAUTHORIZED, HC_EFORBIDDEN). bearer may be NULL when the
  * request has no Authorization: Bearer header. NULL hook: open access. */
 /* Host candidates for an SDP answer (WHEP and WHIP): [webrtc] public_ip if
- * set, the address this HTTP request came in on unless it is loopback or
- * any (what a client on the LAN reaches), and 127.0.0.1. Fills addrs and a
- * NULL-terminated list pointing into it. Main thread. */
+ * set, then where the fan-out sockets listen: [webrtc] udp_address when it
+ * is a specific address; for a wildcard bind, the address this HTTP request
+ * came in on unless it is loopback (what a client on the LAN reaches) and
+ * 127.0.0.1. Fills addrs and a NULL-terminated list pointing into it. Main
+ * thread. */
 void hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN],
                                  const char *list[4]);
 
@@ -30,8 +32,8 @@ void hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_AD
  * characters: resource) for WHEP and WHIP; anything else is 404, another
  * method on NAME 405. req->tail is what follows "COLLECTION/". Main thread. */
 typedef void (*HcSessionPost)(const HcHttpRequest *req, HcHttpResponse *resp, const char *name);
-typedef void (*HcSessionResource)(const HcHttpRequest *req, HcHttpResponse *resp,
-                                  const char *name, const char *id);
+typedef void (*HcSessionResource)(const HcHttpRequest *req, HcHttpResponse *resp, const char *name,
+                                  const char *id);
 void hc_http_session_route(const HcHttpRequest *req, HcHttpResponse *resp, const char *collection,
                            HcSessionPost post, HcSessionResource resource);
 

@@ -31,7 +31,7 @@ const HcConfigKey hc_webrtc_keys[] = {
   {NULL},
 };
 
-static char *public_ip;
+static char *public_ip, *udp_address;
 static guint max_viewers;
 static gboolean started;
 
@@ -56,6 +56,7 @@ hc_webrtc_start(HcConfig *cfg, GError **error)
     return FALSE;
   }
   public_ip = g_strdup(ip);
+  udp_address = g_strdup(fc.udp_address);
   max_viewers = (guint)hc_config_int(cfg, "webrtc", "max_viewers");
   if (!hc_srtp_init(error))
     return FALSE;
@@ -81,6 +82,7 @@ hc_webrtc_stop(void)
   hc_dtls_shutdown();
   hc_srtp_shutdown();
   g_clear_pointer(&public_ip, g_free);
+  g_clear_pointer(&udp_address, g_free);
   started = FALSE;
 }
 
@@ -88,6 +90,12 @@ const char *
 hc_webrtc_public_ip(void)
 {
   return public_ip ? public_ip : "";
+}
+
+const char *
+hc_webrtc_udp_address(void)
+{
+  return udp_address ? udp_address : "0.0.0.0";
 }
 
 guint

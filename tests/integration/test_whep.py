@@ -292,3 +292,57 @@ def test_stream_without_audio_rejects_the_audio_mline(gateway_factory):
     assert mlines[1].startswith("m=audio 0 ")
     assert "a=group:BUNDLE 0\r" in v.answer + "\r"
     assert ok and v.video_frames >= 10 and v.audio_frames == 0
+
+
+def candidates(answer):
+    return sorted({l.split()[4] for l in answer.splitlines() if l.startswith("a=candidate:")})
+
+
+def test_specific_udp_address_is_the_only_host_candidate(gateway_factory):
+    # HTTP listens on 127.0.0.1, the fan-out sockets on 127.0.0.2 alone: a
+    # candidate naming the HTTP address would lead nowhere.
+    gw = gateway_factory(streams={"demo": SMALL}, extra="[webrtc]\nudp_address=127.0.0.2\n")
+    gw.wait_live("demo")
+
+    async def run():
+        v = Viewer(gw.base, "demo", want_video=10, want_audio=5)
+        assert await v.connect() == 201, v.answer
+        try:
+            ok = await v.wait(30)
+            return v, ok
+        finally:
+            await v.close()
+
+    v, ok = asyncio.run(run())
+    assert candidates(v.answer) == ["127.0.0.2"], v.answer
+    assert ok, f"decoded {v.video_frames} video, {v.audio_frames} audio frames"
+    assert "127.0.0.2" in gw.log()
+
+
+def test_public_ip_comes_first_then_the_bound_address(gateway_factory):
+    gw = gateway_factory(streams={"demo": SMALL},
+                         extra="[webrtc]\nudp_address=127.0.0.2\npublic_ip=192.0.2.7\n")
+    gw.wait_live("demo")
+
+    async def run():
+        v = Viewer(gw.base, "demo")
+        assert await v.connect() == 201, v.answer
+        await v.close()
+        return v
+
+    v = asyncio.run(run())
+    lines = [l.split()[4] for l in v.answer.splitlines() if l.startswith("a=candidate:")]
+    assert lines[:2] == ["192.0.2.7", "127.0.0.2"] and len(set(lines)) == 2, v.answer
+
+
+def test_wildcard_bind_offers_loopback(gateway_factory):
+    gw = gateway_factory(streams={"demo": SMALL}, extra="[webrtc]\nudp_address=0.0.0.0\n")
+    gw.wait_live("demo")
+
+    async def run():
+        v = Viewer(gw.base, "demo")
+        assert await v.connect() == 201, v.answer
+        await v.close()
+        return v
+
+    assert candidates(asyncio.run(run()).answer) == ["127.0.0.1"]
