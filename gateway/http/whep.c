@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <libwebsockets.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -69,24 +70,46 @@ hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTR
   list[n] = NULL;
 }
 
+char *
+hc_http_bearer(const HcHttpRequest *req)
+{
+  char *h = hc_http_header(req, "authorization");
+  char *token = h && g_ascii_strncasecmp(h, "Bearer ", 7) == 0 ? g_strdup(h + 7) : NULL;
+
+  g_free(h);
+  return token;
+}
+
+gboolean
+hc_http_secret_equal(const char *given, const char *secret)
+{
+  size_t n = given ? strlen(given) : 0;
+
+  return given && secret[0] && n == strlen(secret) && CRYPTO_memcmp(given, secret, n) == 0;
+}
+
+/* A stream with a view_key takes that key (or what the token hook accepts);
+ * one without takes anyone, unless the token hook says otherwise. */
 static gboolean
 check_auth(const HcHttpRequest *req, const char *stream, HcHttpResponse *resp)
 {
-  char *h;
-  const char *bearer = NULL;
-  int rc;
+  const char *key = hc_webrtc_view_key(stream);
+  char *bearer;
+  int rc = 0;
 
-  if (!authorize)
+  if (!key[0] && !authorize)
     return TRUE;
-  h = hc_http_header(req, "authorization");
-  if (h && g_ascii_strncasecmp(h, "Bearer ", 7) == 0)
-    bearer = h + 7;
-  rc = authorize(stream, bearer);
+  bearer = hc_http_bearer(req);
+  if (key[0])
+    rc = hc_http_secret_equal(bearer, key) ? 0 : HC_EUNAUTHORIZED;
+  if ((rc != 0 || !key[0]) && authorize)
+    rc = authorize(stream, bearer);
+  g_free(bearer);
   if (rc != 0) {
     hc_http_add_header(resp, "www-authenticate", "Bearer");
-    hc_http_set_error(resp, rc, NULL, "a valid Bearer token is required to watch %s", stream);
+    hc_http_set_error(resp, rc, "authorization",
+                      "watching %s needs Authorization: Bearer with its viewing key", stream);
   }
-  g_free(h);
   return rc == 0;
 }
 

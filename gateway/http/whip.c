@@ -44,16 +44,14 @@ find_input(HcHttpResponse *resp, const char *name)
   return whip ? in : NULL;
 }
 
-/* Constant-time check of Authorization: Bearer against the publish key. */
+/* Authorization: Bearer must be the publish key. */
 static gboolean
 check_key(const HcHttpRequest *req, const HcWhipInput *in, HcHttpResponse *resp)
 {
-  char *h = hc_http_header(req, "authorization");
-  const char *bearer = h && g_ascii_strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
-  size_t n = bearer ? strlen(bearer) : 0;
-  gboolean ok = bearer && n == strlen(in->key) && CRYPTO_memcmp(bearer, in->key, n) == 0;
+  char *bearer = hc_http_bearer(req);
+  gboolean ok = hc_http_secret_equal(bearer, in->key);
 
-  g_free(h);
+  g_free(bearer);
   if (!ok) {
     hc_http_add_header(resp, "www-authenticate", "Bearer");
     hc_http_set_error(resp, HC_EUNAUTHORIZED, NULL,

@@ -32,8 +32,26 @@ const HcConfigKey hc_webrtc_keys[] = {
 };
 
 static char *public_ip, *udp_address;
+static GHashTable *view_keys; /* stream name -> [stream NAME] view_key, when set */
 static guint max_viewers;
 static gboolean started;
+
+static void
+load_view_keys(HcConfig *cfg)
+{
+  char **names = hc_config_instances(cfg, "stream");
+
+  view_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; names[i]; i++) {
+    char *group = g_strdup_printf("stream %s", names[i]);
+    const char *key = hc_config_string(cfg, group, "view_key");
+
+    if (key[0])
+      g_hash_table_insert(view_keys, g_strdup(names[i]), g_strdup(key));
+    g_free(group);
+  }
+  g_strfreev(names);
+}
 
 gboolean
 hc_webrtc_start(HcConfig *cfg, GError **error)
@@ -56,7 +74,6 @@ hc_webrtc_start(HcConfig *cfg, GError **error)
     return FALSE;
   }
   public_ip = g_strdup(ip);
-  udp_address = g_strdup(fc.udp_address);
   max_viewers = (guint)hc_config_int(cfg, "webrtc", "max_viewers");
   if (!hc_srtp_init(error))
     return FALSE;
@@ -69,6 +86,8 @@ hc_webrtc_start(HcConfig *cfg, GError **error)
     hc_srtp_shutdown();
     return FALSE;
   }
+  udp_address = g_strdup(fc.udp_address);
+  load_view_keys(cfg);
   started = TRUE;
   return TRUE;
 }
@@ -83,6 +102,7 @@ hc_webrtc_stop(void)
   hc_srtp_shutdown();
   g_clear_pointer(&public_ip, g_free);
   g_clear_pointer(&udp_address, g_free);
+  g_clear_pointer(&view_keys, g_hash_table_unref);
   started = FALSE;
 }
 
@@ -96,6 +116,14 @@ const char *
 hc_webrtc_udp_address(void)
 {
   return udp_address ? udp_address : "0.0.0.0";
+}
+
+const char *
+hc_webrtc_view_key(const char *stream)
+{
+  const char *key = view_keys ? g_hash_table_lookup(view_keys, stream) : NULL;
+
+  return key ? key : "";
 }
 
 guint

@@ -17,5 +17,8 @@ void hc_webrtc_stop(void);
 const char *hc_webrtc_public_ip(void);
 const char *hc_webrtc_udp_address(void); /* "0.0.0.0" when the sockets bind any */
 guint hc_webrtc_max_viewers(void);
+/* [stream NAME] view_key of a configured stream, a secret never to log; ""
+ * when the stream has none (or was made through the API). */
+const char *hc_webrtc_view_key(const char *stream);
 
 #endif

@@ -22,8 +22,9 @@ def http(method, url, body=None, headers=None, timeout=10):
 class Viewer:
     """One aiortc peer watching a stream; counts decoded frames."""
 
-    def __init__(self, base, stream, want_video=60, want_audio=20):
+    def __init__(self, base, stream, want_video=60, want_audio=20, headers=None):
         self.base = base
+        self.extra_headers = headers or {}
         self.stream = stream
         self.want_video = want_video
         self.want_audio = want_audio
@@ -69,8 +70,9 @@ class Viewer:
         status, headers, body = await loop.run_in_executor(
             None, lambda: http("POST", f"{self.base}/whep/{self.stream}",
                                self.pc.localDescription.sdp.encode(),
-                               {"Content-Type": "application/sdp"}))
+                               {"Content-Type": "application/sdp", **self.extra_headers}))
         self.status = status
+        self.headers = headers
         self.answer = body.decode(errors="replace")
         if status != 201:
             return status
