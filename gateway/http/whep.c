@@ -88,6 +88,33 @@ hc_http_secret_equal(const char *given, const char *secret)
   return given && secret[0] && n == strlen(secret) && CRYPTO_memcmp(given, secret, n) == 0;
 }
 
+void
+hc_http_sdp_created(HcHttpResponse *resp, const char *collection, const char *name, const char *id,
+                    char *answer)
+{
+  char *loc = g_strdup_printf("%s/%s/%s", collection, name, id);
+
+  hc_http_add_header(resp, "location", loc);
+  hc_http_add_header(resp, "accept-patch", "application/trickle-ice-sdpfrag");
+  hc_http_add_header(resp, "cache-control", "no-store");
+  hc_http_set_body(resp, 201, "application/sdp", answer, strlen(answer));
+  g_free(loc);
+  g_free(answer);
+}
+
+gboolean
+hc_http_require_sdp(const HcHttpRequest *req, HcHttpResponse *resp)
+{
+  char *ctype = hc_http_header(req, "content-type");
+  gboolean ok = ctype && g_str_has_prefix(ctype, "application/sdp");
+
+  if (!ok)
+    hc_http_set_error(resp, HC_EUNSUPPORTED, "content-type",
+                      "the body must be an SDP offer with Content-Type: application/sdp");
+  g_free(ctype);
+  return ok;
+}
+
 /* A stream with a view_key takes that key (or what the token hook accepts);
  * one without takes anyone, unless the token hook says otherwise. */
 static gboolean
@@ -118,7 +145,7 @@ offer(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
 {
   HcStream *s = hc_streams_lookup(name);
   HcRtpOut *out;
-  char *ctype, *answer, *loc, addrs[3][INET_ADDRSTRLEN];
+  char *answer, addrs[3][INET_ADDRSTRLEN];
   const char *reason, *list[4];
   gsize len;
   const char *text = g_bytes_get_data(req->body, &len);
@@ -132,14 +159,8 @@ offer(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
   }
   if (!check_auth(req, name, resp))
     return;
-  ctype = hc_http_header(req, "content-type");
-  if (!ctype || !g_str_has_prefix(ctype, "application/sdp")) {
-    hc_http_set_error(resp, HC_EUNSUPPORTED, "content-type",
-                      "the body must be an SDP offer with Content-Type: application/sdp");
-    g_free(ctype);
+  if (!hc_http_require_sdp(req, resp))
     return;
-  }
-  g_free(ctype);
   out = hc_stream_rtp_out(s);
   if (!out) {
     hc_http_add_header(resp, "retry-after", "2");
@@ -175,14 +196,8 @@ offer(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
     answer = hc_sdp_build_answer(&o, &p);
   }
   hc_fanout_add(v);
-  loc = g_strdup_printf("/whep/%s/%s", name, v->id);
   g_info("viewer %s (stream %s): offer accepted, worker %u", v->id, name, v->worker);
-  hc_http_add_header(resp, "location", loc);
-  hc_http_add_header(resp, "accept-patch", "application/trickle-ice-sdpfrag");
-  hc_http_add_header(resp, "cache-control", "no-store");
-  hc_http_set_body(resp, 201, "application/sdp", answer, strlen(answer));
-  g_free(loc);
-  g_free(answer);
+  hc_http_sdp_created(resp, "/whep", name, v->id, answer);
 }
 
 static void

@@ -30,6 +30,15 @@ char *hc_http_bearer(const HcHttpRequest *req);
 /* Constant-time: given (may be NULL) is secret, and secret is not empty. */
 gboolean hc_http_secret_equal(const char *given, const char *secret);
 
+/* TRUE if the request says Content-Type: application/sdp; else fills resp
+ * with 400 unsupported (field content-type) and returns FALSE. */
+gboolean hc_http_require_sdp(const HcHttpRequest *req, HcHttpResponse *resp);
+
+/* 201 Created with the SDP answer (taken, freed), Location
+ * COLLECTION/NAME/ID, Accept-Patch for trickle ICE and no caching. */
+void hc_http_sdp_created(HcHttpResponse *resp, const char *collection, const char *name,
+                         const char *id, char *answer);
+
 /* Routes COLLECTION/NAME (POST: post) and COLLECTION/NAME/ID (32 hex
  * characters: resource) for WHEP and WHIP; anything else is 404, another
  * method on NAME 405. req->tail is what follows "COLLECTION/". Main thread. */

@@ -26,6 +26,17 @@ def viewers(gw, name="demo"):
     return body["viewers"]
 
 
+def answered(gw, stream="demo"):
+    """An aiortc viewer whose offer was accepted, closed at once."""
+    async def run():
+        v = Viewer(gw.base, stream)
+        assert await v.connect() == 201, v.answer
+        await v.close()
+        return v
+
+    return asyncio.run(run())
+
+
 def test_aiortc_decodes_demo(gateway_factory):
     gw = gateway_factory(streams={"demo": "test://?width=640&height=360&bitrate=800"})
     info = gw.wait_live("demo")
@@ -50,14 +61,7 @@ def test_aiortc_decodes_demo(gateway_factory):
 def test_answer_is_ice_lite_passive_with_offered_payload_types(gateway_factory):
     gw = gateway_factory(streams={"demo": SMALL})
     gw.wait_live("demo")
-
-    async def run():
-        v = Viewer(gw.base, "demo")
-        assert await v.connect() == 201, v.answer
-        await v.close()
-        return v
-
-    v = asyncio.run(run())
+    v = answered(gw)
     offer = v.pc.localDescription.sdp
     a = v.answer
     assert "a=ice-lite" in a and "a=setup:passive" in a and "a=group:BUNDLE 0 1" in a
@@ -323,14 +327,7 @@ def test_public_ip_comes_first_then_the_bound_address(gateway_factory):
     gw = gateway_factory(streams={"demo": SMALL},
                          extra="[webrtc]\nudp_address=127.0.0.2\npublic_ip=192.0.2.7\n")
     gw.wait_live("demo")
-
-    async def run():
-        v = Viewer(gw.base, "demo")
-        assert await v.connect() == 201, v.answer
-        await v.close()
-        return v
-
-    v = asyncio.run(run())
+    v = answered(gw)
     lines = [l.split()[4] for l in v.answer.splitlines() if l.startswith("a=candidate:")]
     assert lines[:2] == ["192.0.2.7", "127.0.0.2"] and len(set(lines)) == 2, v.answer
 
@@ -339,10 +336,4 @@ def test_wildcard_bind_offers_loopback(gateway_factory):
     gw = gateway_factory(streams={"demo": SMALL}, extra="[webrtc]\nudp_address=0.0.0.0\n")
     gw.wait_live("demo")
 
-    async def run():
-        v = Viewer(gw.base, "demo")
-        assert await v.connect() == 201, v.answer
-        await v.close()
-        return v
-
-    assert candidates(asyncio.run(run()).answer) == ["127.0.0.1"]
+    assert candidates(answered(gw).answer) == ["127.0.0.1"]
