@@ -337,3 +337,23 @@ def test_wildcard_bind_offers_loopback(gateway_factory):
     gw.wait_live("demo")
 
     assert candidates(answered(gw).answer) == ["127.0.0.1"]
+
+
+def test_signalling_over_ipv6_loopback(gateway_factory):
+    # HTTP on the wildcard "::" takes IPv6 and IPv4; the offer comes over
+    # [::1]. The fan-out sockets are IPv4, so the candidate is 127.0.0.1.
+    gw = gateway_factory(streams={"demo": SMALL}, gateway_keys={"http_address": "::"})
+    gw.wait_live("demo")
+
+    async def run():
+        v = Viewer(f"http://[::1]:{gw.port}", "demo", want_video=10, want_audio=5)
+        assert await v.connect() == 201, v.answer
+        try:
+            return v, await v.wait(30)
+        finally:
+            await v.close()
+
+    v, ok = asyncio.run(run())
+    assert candidates(v.answer) == ["127.0.0.1"], v.answer
+    assert ok, f"decoded {v.video_frames} video, {v.audio_frames} audio frames"
+    assert f"listening for HTTP on :::{gw.port}" in gw.log()
