@@ -66,6 +66,10 @@ hc_uv_source_new(uv_loop_t *uv)
   s->uv = uv;
   s->tag = g_source_add_unix_fd(source, uv_backend_fd(uv), G_IO_IN);
   g_source_set_name(source, "hallcast libuv");
+  /* Nothing in lws's callbacks runs the main context again, so the source
+   * needs no blocking while it dispatches; blocking would remove and re-add
+   * its fd, and wake the loop, twice per dispatch. */
+  g_source_set_can_recurse(source, TRUE);
   return source;
 }
 
