@@ -10,6 +10,7 @@
 #include "hc-build-config.h"
 #include "http.h"
 #include "media/stream.h"
+#include "webrtc/webrtc.h"
 #include "whep.h"
 #include "whip.h"
 
@@ -96,7 +97,7 @@ create(const HcHttpRequest *req, HcHttpResponse *resp)
   const char *data = g_bytes_get_data(req->body, &len);
   json_error_t jerr;
   json_t *body = data ? json_loadb(data, len, 0, &jerr) : NULL;
-  const char *name, *url, *key, *publish_key = NULL;
+  const char *name, *url, *key, *publish_key = NULL, *view_key = NULL;
   json_t *v;
   GError *err = NULL;
   HcStream *s;
@@ -109,7 +110,8 @@ create(const HcHttpRequest *req, HcHttpResponse *resp)
   }
   json_object_foreach(body, key, v)
   {
-    if (strcmp(key, "name") != 0 && strcmp(key, "url") != 0 && strcmp(key, "key") != 0) {
+    if (strcmp(key, "name") != 0 && strcmp(key, "url") != 0 && strcmp(key, "key") != 0 &&
+        strcmp(key, "view_key") != 0) {
       hc_http_set_error(resp, HC_EINVAL, key, "unknown field %s", key);
       goto out;
     }
@@ -118,8 +120,14 @@ create(const HcHttpRequest *req, HcHttpResponse *resp)
     goto out;
   if (json_object_get(body, "key") && !(publish_key = need_string(body, "key", resp)))
     goto out;
+  if (json_object_get(body, "view_key") && !(view_key = need_string(body, "view_key", resp)))
+    goto out;
   if (publish_key && strlen(publish_key) > 255) {
     hc_http_set_error(resp, HC_EINVAL, "key", "key must be at most 255 bytes");
+    goto out;
+  }
+  if (view_key && strlen(view_key) > 255) {
+    hc_http_set_error(resp, HC_EINVAL, "view_key", "view_key must be at most 255 bytes");
     goto out;
   }
   s = hc_streams_create_with_key(name, url, publish_key, FALSE, &err);
@@ -133,6 +141,8 @@ create(const HcHttpRequest *req, HcHttpResponse *resp)
     g_error_free(err);
     goto out;
   }
+  /* Set after the stream exists, so a refused stream leaves no key behind. */
+  hc_webrtc_set_view_key(name, view_key);
   loc = g_strdup_printf("/api/v1/streams/%s", name);
   hc_http_add_header(resp, "location", loc);
   g_free(loc);
@@ -199,6 +209,7 @@ hc_api_streams(const HcHttpRequest *req, HcHttpResponse *resp)
       g_error_free(err);
       goto out;
     }
+    hc_webrtc_set_view_key(name, NULL);
     hc_http_set_body(resp, 204, "text/plain", "", 0);
   } else {
     hc_http_set_error(resp, HC_EMETHOD, NULL, "use GET or DELETE on a stream");

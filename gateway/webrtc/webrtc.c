@@ -126,6 +126,17 @@ hc_webrtc_view_key(const char *stream)
   return key ? key : "";
 }
 
+void
+hc_webrtc_set_view_key(const char *stream, const char *key)
+{
+  if (!view_keys)
+    return;
+  if (key && key[0])
+    g_hash_table_insert(view_keys, g_strdup(stream), g_strdup(key));
+  else
+    g_hash_table_remove(view_keys, stream);
+}
+
 guint
 hc_webrtc_max_viewers(void)
 {

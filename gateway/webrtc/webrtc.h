@@ -17,8 +17,10 @@ void hc_webrtc_stop(void);
 const char *hc_webrtc_public_ip(void);
 const char *hc_webrtc_udp_address(void); /* "0.0.0.0" when the sockets bind any */
 guint hc_webrtc_max_viewers(void);
-/* [stream NAME] view_key of a configured stream, a secret never to log; ""
- * when the stream has none (or was made through the API). */
+/* [stream NAME] view_key of a configured stream, or the "view_key" of one made
+ * through the API: a secret never to log; "" when the stream has none. */
 const char *hc_webrtc_view_key(const char *stream);
+/* Sets (key non-empty) or forgets (NULL or "") a stream's viewing key. */
+void hc_webrtc_set_view_key(const char *stream, const char *key);
 
 #endif

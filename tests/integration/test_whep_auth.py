@@ -72,3 +72,32 @@ def test_cors_preflight_allows_authorization(gateway_factory):
     # The refusal itself is readable by the page (CORS headers on the 401).
     v, status, _ = watch(gw, "locked", {"Origin": "https://school.example"})
     assert status == 401 and v.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_view_key_through_the_api(gateway_factory):
+    """A stream added through the API with a view_key is locked the same way;
+    the key is not shown back; deleting the stream forgets it, so a new stream
+    of that name is open."""
+    gw = gateway_factory(streams={})
+    status, body = gw.json("POST", "/api/v1/streams",
+                           {"name": "hall9", "url": SMALL, "view_key": 42})
+    assert status == 400 and body["error"]["field"] == "view_key", body
+    status, body = gw.json("POST", "/api/v1/streams",
+                           {"name": "hall9", "url": SMALL, "view_key": "v" * 256})
+    assert status == 400 and body["error"]["field"] == "view_key", body
+    status, body = gw.json("POST", "/api/v1/streams",
+                           {"name": "hall9", "url": SMALL, "view_key": KEY})
+    assert status == 201, body
+    assert KEY not in json.dumps(body)
+    gw.wait_live("hall9")
+    v, status, _ = watch(gw, "hall9", {})
+    assert status == 401, v.answer
+    v, status, ok = watch(gw, "hall9", {"Authorization": f"Bearer {KEY}"})
+    assert status == 201 and ok, v.answer
+    status, _ = gw.json("DELETE", "/api/v1/streams/hall9")
+    assert status == 204
+    status, body = gw.json("POST", "/api/v1/streams", {"name": "hall9", "url": SMALL})
+    assert status == 201, body
+    gw.wait_live("hall9")
+    v, status, ok = watch(gw, "hall9", {})
+    assert status == 201 and ok, v.answer
