@@ -1,7 +1,8 @@
 /* hc-loadgen: the WebRTC load generator's shared types and module API.
  * One process opens N viewers against a WHEP URL (hallcast) or Janus's
  * streaming plugin; signalling runs on one thread, media (STUN, DTLS,
- * SRTP) on K epoll threads, each owning a share of the viewers. Not part of the daemon: a benchmark tool. */
+ * SRTP) on K epoll threads, each owning a share of the viewers. Not part of the daemon: a benchmark
+ * tool. */
 #ifndef HC_LOADGEN_H
 #define HC_LOADGEN_H
 

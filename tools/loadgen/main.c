@@ -24,8 +24,8 @@
 #define MAX_VIEWERS 20000
 #define MAX_THREADS 16
 #define BATCH 32
-#define GRO_BATCH 8      /* super-packets per recvmmsg with --gro */
-#define GRO_CAP 65536    /* one coalesced GSO send: up to 64 segments */
+#define GRO_BATCH 8   /* super-packets per recvmmsg with --gro */
+#define GRO_CAP 65536 /* one coalesced GSO send: up to 64 segments */
 #define DEFAULT_RCVBUF_KB 4096
 #ifndef UDP_GRO
 #define UDP_GRO 104 /* linux/udp.h, Linux 5.0 */
@@ -46,10 +46,10 @@ typedef struct {
   int index;
   GThread *thread;
   int epfd, wake_fd;
-  GMutex lock;         /* guards incoming */
-  GPtrArray *incoming; /* HcLgViewer*, negotiated, not yet in the loop */
-  GPtrArray *viewers;  /* this thread only: its viewers in the loop */
-  uint8_t *bufs;       /* receive buffers: BATCH x 1500, or GRO_BATCH x GRO_CAP */
+  GMutex lock;                  /* guards incoming */
+  GPtrArray *incoming;          /* HcLgViewer*, negotiated, not yet in the loop */
+  GPtrArray *viewers;           /* this thread only: its viewers in the loop */
+  uint8_t *bufs;                /* receive buffers: BATCH x 1500, or GRO_BATCH x GRO_CAP */
   uint64_t datagrams, segments; /* received by this thread */
   Totals published;             /* under run->lock: its totals at generation done_gen */
   gint done_gen;
