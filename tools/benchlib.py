@@ -99,6 +99,19 @@ def proc_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / tick
 
 
+def thread_schedstat(pid, comm):
+    """(ns on a CPU, ns runnable but waiting for one) of pid's thread named
+    comm, from /proc/PID/task/TID/schedstat; None if there is none."""
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if (task / "comm").read_text().strip() == comm:
+                run, wait = (task / "schedstat").read_text().split()[:2]
+                return int(run), int(wait)
+        except OSError:
+            continue
+    return None
+
+
 def proc_rss_kb(pid):
     with open(f"/proc/{pid}/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024

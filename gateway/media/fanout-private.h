@@ -15,7 +15,8 @@
 #define HC_ARENA (192 * 1024) /* bytes of packets in one batch */
 #define HC_GSO_MAX_SEGS 64    /* the kernel's limit (UDP_MAX_SEGMENTS) */
 #define HC_GSO_MAX_BYTES 65000
-#define HC_LATENCY_BUCKETS 101 /* of 100 us; the last one is 10 ms and more */
+#define HC_LATENCY_BUCKETS 501 /* of 100 us; the last one is 50 ms and more */
+#define HC_LATENCY_WINDOW_S 5  /* each histogram half covers this long */
 #define HC_RECV_BATCH 32
 #define HC_RECV_CAP 2048
 
@@ -44,12 +45,18 @@ typedef struct HcWorker {
   /* The send batch: messages over one arena of packets. With UDP GSO one
    * message carries several packets of one viewer back to back: all of
    * seg bytes but the last, which may be shorter (UDP_SEGMENT). */
-  gboolean gso;                        /* the kernel segments UDP (Linux 4.18+) */
-  guint64 datagrams, messages;         /* sent, for the log at exit */
-  gboolean trim;                       /* DTLS sessions were freed: trim the heap */
-  gint64 now;                          /* clock at the start of the current viewer's send */
-  guint64 latency[HC_LATENCY_BUCKETS]; /* appsink-to-send, per packet per viewer */
-  guint n;                             /* messages in the batch */
+  gboolean gso;                /* the kernel segments UDP (Linux 4.18+) */
+  gboolean bound_any;          /* bound to 0.0.0.0: say our source address per send */
+  guint64 datagrams, messages; /* sent, for the log at exit */
+  gboolean trim;               /* DTLS sessions were freed: trim the heap */
+  gint64 now;                  /* clock at the start of the current viewer's send */
+  /* Histograms in two halves: the worker clears the older one and makes it
+   * current every HC_LATENCY_WINDOW_S, readers sum both (the last 5-10 s). */
+  gint lat_half;                          /* atomic: the half being filled */
+  gint64 lat_switch_us;                   /* when it became current */
+  guint64 latency[2][HC_LATENCY_BUCKETS]; /* appsink-to-send, per packet per viewer */
+  guint64 wake[2][HC_LATENCY_BUCKETS];    /* newest appsink packet to the pass's start */
+  guint n;                                /* messages in the batch */
   guint32 arena_used;
   struct {
     const HcViewer *viewer; /* packets of whom may join; NULL: none may */

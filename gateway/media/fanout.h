@@ -38,9 +38,10 @@ void hc_fanout_remove(int worker, const char *id);
  * that its rings have news; a worker already told is not woken again. */
 void hc_fanout_wake(HcRtpOut *out);
 
-/* Main thread: appsink-to-send latency over all workers since start, per
- * packet per viewer (fast start's cached packets left out): p50, p99, p99.9
- * as upper bounds in ms, 0.1 ms buckets up to 10 ms; -1 before any packet. */
+/* Main thread: appsink-to-send latency over all workers in the last 5-10 s,
+ * per packet per viewer (fast start's cached packets left out): p50, p99,
+ * p99.9 as upper bounds in ms, 0.1 ms buckets up to 50 ms; -1 without a
+ * packet in that window. */
 void hc_fanout_latency(double out[3]);
 
 /* Any thread: datagrams dropped as unknown or unauthenticated, for stats. */

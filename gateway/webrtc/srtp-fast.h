@@ -28,4 +28,8 @@ void hc_srtp_fast_free(HcSrtpFast *f);
  * fifth SSRC). Worker thread of the session; no allocation. */
 int hc_srtp_fast_protect(HcSrtpFast *f, guint8 *buf, int *len);
 
+/* Worker thread: asks the CPU for the session's cipher state ahead of the
+ * next hc_srtp_fast_protect (a hint: no effect on results). */
+void hc_srtp_fast_prefetch(const HcSrtpFast *f);
+
 #endif

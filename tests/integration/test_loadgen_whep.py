@@ -48,6 +48,32 @@ def test_loadgen_whep_20_viewers_zero_loss_all_decrypt(live):
     wait_for(lambda: live.log().count("removed (deleted)") >= 20, 10, what="20 DELETEs")
 
 
+def test_loadgen_whep_threads_and_gro_zero_loss_all_decrypt(live):
+    """Three media threads, each with a share of the viewers, and UDP_GRO:
+    the gateway's GSO sends arrive whole and hc-loadgen splits them into the
+    packets again; every one must still count and decrypt."""
+    s, lines, err = loadgen(live, "-n", "21", "-r", "40", "-t", "4", "-k", "1", "-j", "3",
+                            "--gro", "--max-time", "60")
+    assert s["connected"] == 21 and s["failed"] == 0 and s["signal_failed"] == 0, err[-3000:]
+    assert s["receiving"] == 21
+    assert s["pkts"] > 21 * 50
+    assert s["lost"] == 0, s
+    assert s["verified"] == s["pkts"] and s["verify_failed"] == 0, s
+    assert s["threads"] == 3 and s["gro"] is True
+    # Frames of several packets came as one datagram (the gateway's UDP GSO).
+    assert s["udp_segments"] > s["udp_datagrams"] > 0, s
+    # Every per-second line sums all three threads: no count goes backwards.
+    pkts = [l["expected"] for l in lines if "t" in l]
+    assert pkts == sorted(pkts) and pkts[-1] > 0
+    wait_for(lambda: live.log().count("removed (deleted)") >= 21, 10, what="21 DELETEs")
+
+
+def test_loadgen_rejects_bad_thread_count(live):
+    r = subprocess.run([str(LOADGEN), "-u", f"{live.base}/whep/demo", "-j", "0"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "--threads" in r.stderr
+
+
 def test_loadgen_whep_unknown_stream_is_refused(live):
     r = subprocess.run([str(LOADGEN), "-u", f"{live.base}/whep/nosuch", "-n", "2", "-t", "0",
                         "--max-time", "10"], capture_output=True, text=True, timeout=60)

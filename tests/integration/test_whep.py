@@ -105,7 +105,7 @@ def test_viewers_api_delete_frees_the_viewer(gateway_factory):
     assert me["rtt_ms"] is not None and 0 <= me["rtt_ms"] < 1000, me
     assert me["lost"] == 0 and me["jitter_ms"] >= 0
     latency = gw.json("GET", "/api/v1/streams/demo/viewers")[1]["send_latency_ms"]
-    assert 0 < latency["p50"] <= latency["p99"] <= latency["p999"] <= 10.1, latency
+    assert 0 < latency["p50"] <= latency["p99"] <= latency["p999"] <= 50.1, latency
     assert status == 204 and again == 404
     wait_for(lambda: viewers(gw) == [], 10, what="no viewers after DELETE")
     assert gw.stream("demo")["viewers"] == 0

@@ -1,7 +1,8 @@
 /* hc-loadgen: the WebRTC load generator's shared types and module API.
  * One process opens N viewers against a WHEP URL (hallcast) or Janus's
- * streaming plugin; signalling runs on one thread, all media (STUN, DTLS,
- * SRTP) on one epoll thread. Not part of the daemon: a benchmark tool. */
+ * streaming plugin; signalling runs on one thread, media (STUN, DTLS,
+ * SRTP) on K epoll threads, each owning a share of the viewers. Not part of the daemon: a benchmark
+ * tool. */
 #ifndef HC_LOADGEN_H
 #define HC_LOADGEN_H
 
@@ -181,6 +182,9 @@ typedef struct {
   int verify_every; /* decrypt 1 packet in K; 0 = auto */
   int gateway_pid;
   char *bind_addr; /* our candidate address; 127.0.0.1 by default */
+  int threads;     /* media threads (epoll + recvmmsg each) */
+  int rcvbuf_kb;   /* SO_RCVBUF of each viewer socket */
+  gboolean gro;    /* UDP_GRO: receive GSO sends whole, split them here */
 } HcLgOptions;
 
 typedef struct HcLgSignal HcLgSignal;

@@ -1,10 +1,13 @@
 /* hc-loadgen: opens N WebRTC viewers against a WHEP URL or a Janus
  * streaming mountpoint, ramps them at a set rate, holds them, and prints one
  * JSON line a second (viewers, packets, bytes, loss, sampled decryption, the
- * gateway's CPU and RSS from /proc) and a summary line. Bounded in count
- * and time; talks to loopback only. See docs/BENCHMARKS.md. */
+ * gateway's CPU and RSS from /proc) and a summary line. Media runs on
+ * --threads epoll threads; --gro receives GSO sends whole (UDP_GRO) and
+ * splits them here. Bounded in count and time; talks to loopback only. See
+ * docs/BENCHMARKS.md. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/udp.h>
 #include <srtp2/srtp.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,20 +22,51 @@
 #include "loadgen.h"
 
 #define MAX_VIEWERS 20000
+#define MAX_THREADS 16
 #define BATCH 32
+#define GRO_BATCH 8   /* super-packets per recvmmsg with --gro */
+#define GRO_CAP 65536 /* one coalesced GSO send: up to 64 segments */
+#define DEFAULT_RCVBUF_KB 4096
+#ifndef UDP_GRO
+#define UDP_GRO 104 /* linux/udp.h, Linux 5.0 */
+#endif
 
 typedef struct {
+  int connected, pending, failed, receiving;
+  uint64_t pkts, bytes, verified, verify_failed, expected, lost, rtcp;
+  uint64_t datagrams, segments; /* as received: with --gro one datagram holds several */
+  int profiles[2];              /* GCM, AES-CM */
+} Totals;
+
+typedef struct Run Run;
+
+/* One media thread: its own epoll over the sockets of its viewers. */
+typedef struct {
+  Run *run;
+  int index;
+  GThread *thread;
+  int epfd, wake_fd;
+  GMutex lock;                  /* guards incoming */
+  GPtrArray *incoming;          /* HcLgViewer*, negotiated, not yet in the loop */
+  GPtrArray *viewers;           /* this thread only: its viewers in the loop */
+  uint8_t *bufs;                /* receive buffers: BATCH x 1500, or GRO_BATCH x GRO_CAP */
+  uint64_t datagrams, segments; /* received by this thread */
+  Totals published;             /* under run->lock: its totals at generation done_gen */
+  gint done_gen;
+} Media;
+
+struct Run {
   HcLgOptions opt;
   HcLgMediaConfig media;
   HcLgSignal *signal;
-  int epfd, wake_fd;
-  GMutex lock;         /* guards incoming */
-  GPtrArray *incoming; /* HcLgViewer*, negotiated, not yet in the loop */
-  GPtrArray *viewers;  /* media thread: every viewer in the loop */
+  Media threads[MAX_THREADS];
+  GMutex lock; /* guards the threads' published totals */
+  GCond answered;
+  gint gen; /* atomic: the reporter asks every thread for totals */
   gint started, failed_signal, signal_done, stop;
   gint64 t0;
   struct sockaddr_in bind;
-} Run;
+};
 
 typedef struct {
   gint64 t_us;
@@ -100,8 +134,22 @@ udp_rcvbuf_errors(void)
   return value;
 }
 
-/* Signalling thread: starts viewers at the set rate, then keeps Janus's
- * session alive until the media loop says stop. */
+/* Gives the viewer's socket the receive options of the run: a large
+ * buffer (SO_RCVBUFFORCE as root, past net.core.rmem_max) and, with --gro,
+ * UDP_GRO so a GSO send arrives whole, as one datagram of several segments. */
+static void
+socket_options(const HcLgOptions *o, HcLgViewer *v)
+{
+  int bytes = o->rcvbuf_kb * 1024, one = 1;
+
+  if (setsockopt(v->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+    setsockopt(v->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+  if (o->gro && setsockopt(v->fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+    g_warning("viewer %d: UDP_GRO: %s", v->id, g_strerror(errno));
+}
+
+/* Signalling thread: starts viewers at the set rate, each on media thread
+ * i % threads, then keeps Janus's session alive until the reporter says stop. */
 static gpointer
 signal_thread(gpointer data)
 {
@@ -110,21 +158,24 @@ signal_thread(gpointer data)
 
   for (int i = 0; i < r->opt.viewers && !g_atomic_int_get(&r->stop); i++) {
     gint64 due = r->t0 + (gint64)(i * G_USEC_PER_SEC / r->opt.rate);
+    Media *m = &r->threads[i % r->opt.threads];
     HcLgViewer *v;
 
     while (g_get_monotonic_time() < due && !g_atomic_int_get(&r->stop))
       g_usleep(MIN(due - g_get_monotonic_time(), 10000));
     v = hc_lg_viewer_new(i, !r->opt.janus, &r->bind);
+    if (v)
+      socket_options(&r->opt, v);
     if (!v || hc_lg_signal_connect(r->signal, v) < 0) {
       hc_lg_viewer_free(v);
       g_atomic_int_inc(&r->failed_signal);
       continue;
     }
-    g_mutex_lock(&r->lock);
-    g_ptr_array_add(r->incoming, v);
-    g_mutex_unlock(&r->lock);
+    g_mutex_lock(&m->lock);
+    g_ptr_array_add(m->incoming, v);
+    g_mutex_unlock(&m->lock);
     g_atomic_int_inc(&r->started);
-    if (write(r->wake_fd, &one, sizeof(one)) < 0)
+    if (write(m->wake_fd, &one, sizeof(one)) < 0)
       g_warning("eventfd: %s", g_strerror(errno));
   }
   g_atomic_int_set(&r->signal_done, 1);
@@ -136,69 +187,122 @@ signal_thread(gpointer data)
 }
 
 static void
-take_incoming(Run *r)
+take_incoming(Media *m)
 {
   uint64_t n;
 
-  if (read(r->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+  if (read(m->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
     g_warning("eventfd: %s", g_strerror(errno));
-  g_mutex_lock(&r->lock);
-  for (guint i = 0; i < r->incoming->len; i++) {
-    HcLgViewer *v = r->incoming->pdata[i];
+  g_mutex_lock(&m->lock);
+  for (guint i = 0; i < m->incoming->len; i++) {
+    HcLgViewer *v = m->incoming->pdata[i];
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = v};
 
     /* ICE's time limit counts from here, not from the (maybe slow) signalling. */
     v->start_us = g_get_monotonic_time();
-    if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, v->fd, &ev) < 0)
+    if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, v->fd, &ev) < 0)
       g_warning("viewer %d: epoll: %s", v->id, g_strerror(errno));
-    g_ptr_array_add(r->viewers, v);
+    g_ptr_array_add(m->viewers, v);
   }
-  g_ptr_array_set_size(r->incoming, 0);
-  g_mutex_unlock(&r->lock);
+  g_ptr_array_set_size(m->incoming, 0);
+  g_mutex_unlock(&m->lock);
+}
+
+/* The segment size of a coalesced datagram (UDP_GRO), or 0. */
+static size_t
+gro_segment(struct msghdr *h)
+{
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+      int seg = 0;
+      memcpy(&seg, CMSG_DATA(c), MIN(sizeof(seg), (size_t)(c->cmsg_len - CMSG_LEN(0))));
+      return seg > 0 ? (size_t)seg : 0;
+    }
+  return 0;
 }
 
 static void
-receive(Run *r, HcLgViewer *v)
+receive(Media *m, HcLgViewer *v)
 {
-  static uint8_t bufs[BATCH][1500];
-  static struct sockaddr_storage from[BATCH];
+  gboolean gro = m->run->opt.gro;
+  int batch = gro ? GRO_BATCH : BATCH;
+  size_t cap = gro ? GRO_CAP : 1500;
+  struct sockaddr_storage from[BATCH];
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control[BATCH];
 
   for (int round = 0; round < 4; round++) {
     int n;
 
-    for (int i = 0; i < BATCH; i++) {
-      iov[i].iov_base = bufs[i];
-      iov[i].iov_len = sizeof(bufs[i]);
+    for (int i = 0; i < batch; i++) {
+      iov[i].iov_base = m->bufs + (size_t)i * cap;
+      iov[i].iov_len = cap;
       memset(&msgs[i], 0, sizeof(msgs[i]));
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
       msgs[i].msg_hdr.msg_name = &from[i];
       msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+      if (gro) {
+        msgs[i].msg_hdr.msg_control = control[i].buf;
+        msgs[i].msg_hdr.msg_controllen = sizeof(control[i].buf);
+      }
     }
-    n = recvmmsg(v->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+    n = recvmmsg(v->fd, msgs, (unsigned)batch, MSG_DONTWAIT, NULL);
     if (n <= 0)
       return;
-    for (int i = 0; i < n; i++)
-      hc_lg_viewer_input(&r->media, v, bufs[i], msgs[i].msg_len, (struct sockaddr *)&from[i]);
-    if (n < BATCH)
+    for (int i = 0; i < n; i++) {
+      uint8_t *buf = iov[i].iov_base;
+      size_t len = msgs[i].msg_len;
+      size_t seg = gro ? gro_segment(&msgs[i].msg_hdr) : 0;
+
+      /* A coalesced datagram holds segments of seg bytes, the last maybe
+       * shorter: each is one packet of the sender's GSO send. */
+      if (seg == 0 || seg >= len)
+        seg = len;
+      m->datagrams++;
+      m->segments += (len + seg - 1) / seg;
+      for (size_t off = 0; off < len; off += seg)
+        hc_lg_viewer_input(&m->run->media, v, buf + off, MIN(seg, len - off),
+                           (struct sockaddr *)&from[i]);
+    }
+    if (n < batch)
       return;
   }
 }
 
-typedef struct {
-  int connected, pending, failed, receiving;
-  uint64_t pkts, bytes, verified, verify_failed, expected, lost, rtcp;
-  int profiles[2]; /* GCM, AES-CM */
-} Totals;
-
 static void
-totals(Run *r, Totals *t)
+totals_add(Totals *t, const Totals *x)
+{
+  t->connected += x->connected;
+  t->pending += x->pending;
+  t->failed += x->failed;
+  t->receiving += x->receiving;
+  t->pkts += x->pkts;
+  t->bytes += x->bytes;
+  t->verified += x->verified;
+  t->verify_failed += x->verify_failed;
+  t->expected += x->expected;
+  t->lost += x->lost;
+  t->rtcp += x->rtcp;
+  t->datagrams += x->datagrams;
+  t->segments += x->segments;
+  t->profiles[0] += x->profiles[0];
+  t->profiles[1] += x->profiles[1];
+}
+
+/* Media thread: the totals of its own viewers. */
+static void
+media_totals(Media *m, Totals *t)
 {
   memset(t, 0, sizeof(*t));
-  for (guint i = 0; i < r->viewers->len; i++) {
-    HcLgViewer *v = r->viewers->pdata[i];
+  t->datagrams = m->datagrams;
+  t->segments = m->segments;
+  for (guint i = 0; i < m->viewers->len; i++) {
+    HcLgViewer *v = m->viewers->pdata[i];
     uint64_t e, l;
 
     t->connected += v->state == HC_LG_MEDIA;
@@ -216,6 +320,43 @@ totals(Run *r, Totals *t)
     if (v->state == HC_LG_MEDIA)
       t->profiles[v->profile == 7 ? 0 : 1]++;
   }
+}
+
+/* Media thread: answers the reporter's request for totals, if any. */
+static void
+media_answer(Media *m)
+{
+  Run *r = m->run;
+  gint gen = g_atomic_int_get(&r->gen);
+  Totals t;
+
+  if (gen == m->done_gen)
+    return;
+  media_totals(m, &t);
+  g_mutex_lock(&r->lock);
+  m->published = t;
+  m->done_gen = gen;
+  g_cond_broadcast(&r->answered);
+  g_mutex_unlock(&r->lock);
+}
+
+/* Reporter: the totals of every media thread, each taken within a few ms
+ * of the request (their loops wake every 5 ms at most). */
+static void
+totals(Run *r, Totals *t)
+{
+  gint gen = g_atomic_int_add(&r->gen, 1) + 1;
+  gint64 deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
+
+  memset(t, 0, sizeof(*t));
+  g_mutex_lock(&r->lock);
+  for (int i = 0; i < r->opt.threads; i++) {
+    while (r->threads[i].done_gen != gen)
+      if (!g_cond_wait_until(&r->answered, &r->lock, deadline))
+        break;
+    totals_add(t, &r->threads[i].published);
+  }
+  g_mutex_unlock(&r->lock);
 }
 
 static void
@@ -271,50 +412,71 @@ summary(Run *r, const Totals *t, const Snapshot *steady0, const Snapshot *end, u
          ",\"verify_every\":%d,\"srtp_gcm\":%d,\"srtp_aes_cm\":%d,\"steady_s\":%.2f"
          ",\"steady_pkts\":%" G_GUINT64_FORMAT ",\"steady_gw_cpu_us\":%.0f,\"gw_us_per_pkt\":%.3f"
          ",\"gw_rss_kb_start\":%" G_GUINT64_FORMAT ",\"gw_rss_kb_end\":%" G_GUINT64_FORMAT
-         ",\"udp_rcvbuf_errors\":%" G_GUINT64_FORMAT "}\n",
+         ",\"udp_rcvbuf_errors\":%" G_GUINT64_FORMAT ",\"threads\":%d,\"gro\":%s"
+         ",\"udp_datagrams\":%" G_GUINT64_FORMAT ",\"udp_segments\":%" G_GUINT64_FORMAT "}\n",
          r->opt.janus ? "janus" : "whep", r->opt.viewers, t->connected, t->receiving, t->failed,
          g_atomic_int_get(&r->failed_signal), t->pkts, t->bytes, t->expected, t->lost,
          t->expected ? 100.0 * (double)t->lost / (double)t->expected : 0.0, t->rtcp, t->verified,
          t->verify_failed, r->media.verify_every, t->profiles[0], t->profiles[1], secs, pkts,
-         cpu_us, pkts ? cpu_us / (double)pkts : 0.0, rss0, rss, rcvbuf_errors);
+         cpu_us, pkts ? cpu_us / (double)pkts : 0.0, rss0, rss, rcvbuf_errors, r->opt.threads,
+         r->opt.gro ? "true" : "false", t->datagrams, t->segments);
   fflush(stdout);
 }
 
-/* The media loop: epoll over every viewer socket, timers every 10 ms, a
- * report every second; ends after the hold time or the hard bound. */
-static void
-media_loop(Run *r)
+/* A media thread: epoll over its viewers' sockets, their timers every
+ * 10 ms, answers to the reporter; until the reporter says stop. */
+static gpointer
+media_thread(gpointer data)
 {
+  Media *m = data;
+  Run *r = m->run;
   struct epoll_event events[256];
   struct epoll_event wake = {.events = EPOLLIN, .data.ptr = NULL};
-  Snapshot prev, now, steady0 = {0};
-  Totals t;
-  gint64 next_report, next_tick = 0, ramp_end = 0;
-  gint64 hard_end = r->t0 + (gint64)(r->opt.max_s * G_USEC_PER_SEC);
-  uint64_t rss0 = r->opt.gateway_pid ? proc_rss_kb(r->opt.gateway_pid) : 0;
-  uint64_t rcvbuf0 = udp_rcvbuf_errors();
+  gint64 next_tick = 0;
 
-  epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->wake_fd, &wake);
-  totals(r, &t);
-  snapshot(r, &t, &prev);
-  next_report = r->t0 + G_USEC_PER_SEC;
-  for (;;) {
-    int n = epoll_wait(r->epfd, events, G_N_ELEMENTS(events), 5);
+  epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->wake_fd, &wake);
+  while (!g_atomic_int_get(&r->stop)) {
+    int n = epoll_wait(m->epfd, events, G_N_ELEMENTS(events), 5);
     gint64 clock = g_get_monotonic_time();
 
     for (int i = 0; i < n; i++) {
       if (!events[i].data.ptr)
-        take_incoming(r);
+        take_incoming(m);
       else
-        receive(r, events[i].data.ptr);
+        receive(m, events[i].data.ptr);
     }
     if (clock >= next_tick) {
-      for (guint i = 0; i < r->viewers->len; i++)
-        hc_lg_viewer_tick(&r->media, r->viewers->pdata[i], clock);
+      for (guint i = 0; i < m->viewers->len; i++)
+        hc_lg_viewer_tick(&r->media, m->viewers->pdata[i], clock);
       next_tick = clock + 10000;
     }
-    if (clock < next_report)
+    media_answer(m);
+  }
+  return NULL;
+}
+
+/* The reporter (main thread): a report every second; ends after the hold
+ * time or the hard bound, then stops the other threads. */
+static void
+report_loop(Run *r)
+{
+  Snapshot prev, now, steady0 = {0};
+  Totals t;
+  gint64 next_report, ramp_end = 0;
+  gint64 hard_end = r->t0 + (gint64)(r->opt.max_s * G_USEC_PER_SEC);
+  uint64_t rss0 = r->opt.gateway_pid ? proc_rss_kb(r->opt.gateway_pid) : 0;
+  uint64_t rcvbuf0 = udp_rcvbuf_errors();
+
+  totals(r, &t);
+  snapshot(r, &t, &prev);
+  next_report = r->t0 + G_USEC_PER_SEC;
+  for (;;) {
+    gint64 clock = g_get_monotonic_time();
+
+    if (clock < next_report) {
+      g_usleep(MIN(next_report - clock, 100000));
       continue;
+    }
     next_report += G_USEC_PER_SEC;
     totals(r, &t);
     snapshot(r, &t, &now);
@@ -328,16 +490,16 @@ media_loop(Run *r)
         clock >= hard_end)
       break;
   }
-  g_atomic_int_set(&r->stop, 1);
   totals(r, &t);
   snapshot(r, &t, &now);
+  g_atomic_int_set(&r->stop, 1);
   summary(r, &t, &steady0, &now, rss0, udp_rcvbuf_errors() - rcvbuf0);
 }
 
 static gboolean
 parse_options(int argc, char **argv, HcLgOptions *o)
 {
-  gboolean janus = FALSE;
+  gboolean janus = FALSE, gro = FALSE;
   GOptionEntry entries[] = {
     {"url", 'u', 0, G_OPTION_ARG_STRING, &o->url, "WHEP URL, or Janus base URL with --janus",
      "URL"},
@@ -354,6 +516,14 @@ parse_options(int argc, char **argv, HcLgOptions *o)
     {"pid", 'p', 0, G_OPTION_ARG_INT, &o->gateway_pid, "Gateway process to measure", "PID"},
     {"bind", 0, 0, G_OPTION_ARG_STRING, &o->bind_addr,
      "Local IPv4 address of the viewers (default 127.0.0.1)", "ADDR"},
+    {"threads", 'j', 0, G_OPTION_ARG_INT, &o->threads,
+     "Media threads, each with its own epoll over a share of the viewers (default 1)", "K"},
+    {"rcvbuf", 0, 0, G_OPTION_ARG_INT, &o->rcvbuf_kb,
+     "Receive buffer per viewer socket in KiB (default 4096; past rmem_max as root)", "KIB"},
+    {"gro", 0, 0, G_OPTION_ARG_NONE, &gro,
+     "UDP_GRO on the viewer sockets: a GSO send arrives whole and is split here, as "
+     "a NIC with UDP segmentation offload would put it on the wire",
+     NULL},
     {NULL},
   };
   GOptionContext *ctx = g_option_context_new("- WebRTC load generator (WHEP or Janus)");
@@ -365,6 +535,8 @@ parse_options(int argc, char **argv, HcLgOptions *o)
   o->hold_s = 5;
   o->max_s = 120;
   o->janus_mount = 1;
+  o->threads = 1;
+  o->rcvbuf_kb = DEFAULT_RCVBUF_KB;
   g_option_context_add_main_entries(ctx, entries, NULL);
   ok = g_option_context_parse(ctx, &argc, &argv, &err);
   g_option_context_free(ctx);
@@ -374,11 +546,13 @@ parse_options(int argc, char **argv, HcLgOptions *o)
     return FALSE;
   }
   o->janus = janus;
+  o->gro = gro;
   if (!o->url || o->viewers < 1 || o->viewers > MAX_VIEWERS || o->rate <= 0 || o->hold_s < 0 ||
-      o->max_s <= 0 || o->max_s > 3600 || o->verify_every < 0) {
+      o->max_s <= 0 || o->max_s > 3600 || o->verify_every < 0 || o->threads < 1 ||
+      o->threads > MAX_THREADS || o->rcvbuf_kb < 64 || o->rcvbuf_kb > 65536) {
     g_printerr("hc-loadgen: need --url, 1 <= --viewers <= %d, --rate > 0, "
-               "0 < --max-time <= 3600\n",
-               MAX_VIEWERS);
+               "0 < --max-time <= 3600, 1 <= --threads <= %d, 64 <= --rcvbuf <= 65536\n",
+               MAX_VIEWERS, MAX_THREADS);
     return FALSE;
   }
   if (o->verify_every == 0)
@@ -415,30 +589,49 @@ main(int argc, char **argv)
   r.signal = r.media.dtls ? hc_lg_signal_new(&r.opt, r.media.dtls) : NULL;
   if (!r.signal)
     goto out;
-  r.epfd = epoll_create1(EPOLL_CLOEXEC);
-  r.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   g_mutex_init(&r.lock);
-  r.incoming = g_ptr_array_new();
-  r.viewers = g_ptr_array_new();
+  g_cond_init(&r.answered);
   r.t0 = g_get_monotonic_time();
-  thread = g_thread_new("signal", signal_thread, &r);
-  media_loop(&r);
-  g_thread_join(thread);
-  take_incoming(&r);
-  for (guint i = 0; i < r.viewers->len; i++) {
-    HcLgViewer *v = r.viewers->pdata[i];
-    for (guint k = 0; k < G_N_ELEMENTS(v->tracks) && v->tracks[k].seen; k++)
-      g_debug("viewer %d: ssrc %08x first %" G_GUINT64_FORMAT " max %u cycles %" G_GUINT64_FORMAT
-              " received %" G_GUINT64_FORMAT " early %" G_GUINT64_FORMAT,
-              v->id, v->tracks[k].ssrc, v->tracks[k].first_ext, v->tracks[k].max_seq,
-              v->tracks[k].cycles, v->tracks[k].received, v->early);
-    hc_lg_signal_leave(r.signal, r.viewers->pdata[i]);
-    hc_lg_viewer_free(r.viewers->pdata[i]);
+  for (int i = 0; i < r.opt.threads; i++) {
+    Media *m = &r.threads[i];
+
+    m->run = &r;
+    m->index = i;
+    m->epfd = epoll_create1(EPOLL_CLOEXEC);
+    m->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    g_mutex_init(&m->lock);
+    m->incoming = g_ptr_array_new();
+    m->viewers = g_ptr_array_new();
+    m->bufs = g_malloc(r.opt.gro ? (gsize)GRO_BATCH * GRO_CAP : (gsize)BATCH * 1500);
+    m->thread = g_thread_new("media", media_thread, m);
   }
-  g_ptr_array_free(r.viewers, TRUE);
-  g_ptr_array_free(r.incoming, TRUE);
-  close(r.epfd);
-  close(r.wake_fd);
+  thread = g_thread_new("signal", signal_thread, &r);
+  report_loop(&r);
+  g_thread_join(thread);
+  for (int i = 0; i < r.opt.threads; i++) {
+    Media *m = &r.threads[i];
+
+    g_thread_join(m->thread);
+    take_incoming(m);
+    for (guint k = 0; k < m->viewers->len; k++) {
+      HcLgViewer *v = m->viewers->pdata[k];
+      for (guint j = 0; j < G_N_ELEMENTS(v->tracks) && v->tracks[j].seen; j++)
+        g_debug("viewer %d: ssrc %08x first %" G_GUINT64_FORMAT " max %u cycles %" G_GUINT64_FORMAT
+                " received %" G_GUINT64_FORMAT " early %" G_GUINT64_FORMAT,
+                v->id, v->tracks[j].ssrc, v->tracks[j].first_ext, v->tracks[j].max_seq,
+                v->tracks[j].cycles, v->tracks[j].received, v->early);
+      hc_lg_signal_leave(r.signal, v);
+      hc_lg_viewer_free(v);
+    }
+    g_ptr_array_free(m->viewers, TRUE);
+    g_ptr_array_free(m->incoming, TRUE);
+    g_mutex_clear(&m->lock);
+    g_free(m->bufs);
+    close(m->epfd);
+    close(m->wake_fd);
+  }
+  g_cond_clear(&r.answered);
+  g_mutex_clear(&r.lock);
   rc = 0;
 out:
   hc_lg_signal_free(r.signal);

@@ -39,8 +39,9 @@ hc_lg_viewer_new(int id, gboolean controlling, const struct sockaddr_in *bind_to
   v->controlling = controlling;
   v->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   a.sin_port = 0;
-  /* Room for a keyframe burst while the one media thread serves the other
-   * sockets, as a browser has; capped by net.core.rmem_max. */
+  /* Room for a keyframe burst while its media thread serves the other
+   * sockets, as a browser has; capped by net.core.rmem_max (main.c then
+   * sets --rcvbuf, past that cap when it may). */
   if (v->fd >= 0)
     setsockopt(v->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   if (v->fd < 0 || bind(v->fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
