@@ -224,8 +224,10 @@ hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to,
 
 /* Fast start sends the cached GOP at once. Played at its own pace it would
  * keep the viewer (and, through lip sync, its audio) as far behind live as
- * the keyframe is old; so its timestamps are squeezed 16-fold towards the
- * join point: a 2 s GOP flashes by in 125 ms, then media is live. Returns
+ * the keyframe is old; so its timestamps are squeezed 128-fold towards the
+ * join point: a 2 s GOP flashes by in 16 ms, then media is live (a player
+ * that anchors its clock on the keyframe lags live by that much; 16-fold
+ * kept it up to 125 ms behind: tools/bench-faststart). Returns
  * what to add to the viewer's timestamp offset for packet idx. */
 static guint32
 fast_start_shift(const HcViewerTrack *t, guint64 idx, guint32 ts)
@@ -234,7 +236,7 @@ fast_start_shift(const HcViewerTrack *t, guint64 idx, guint32 ts)
 
   if (idx >= t->join || behind > 0x7fffffffu)
     return 0;
-  return behind - behind / 16;
+  return behind - behind / 128;
 }
 
 gboolean

@@ -41,8 +41,15 @@ on_sample(GstAppSink *sink, gpointer data)
   }
   buf = gst_sample_get_buffer(sample);
   base = gst_element_get_base_time(GST_ELEMENT(sink));
-  if (GST_BUFFER_PTS_IS_VALID(buf) && GST_CLOCK_TIME_IS_VALID(base))
-    t = (gint64)((base + GST_BUFFER_PTS(buf)) / 1000);
+  /* The clock time the packet is due at: its running time (not the raw
+   * PTS, which x264enc offsets by 1000 hours) plus the base time, so video
+   * and audio map to one clock in the sender reports. */
+  if (GST_BUFFER_PTS_IS_VALID(buf) && GST_CLOCK_TIME_IS_VALID(base)) {
+    GstClockTime rt = gst_segment_to_running_time(gst_sample_get_segment(sample),
+                                                  GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+    if (GST_CLOCK_TIME_IS_VALID(rt))
+      t = (gint64)((base + rt) / 1000);
+  }
   if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
     /* Video wakes the workers once a frame (its last packet has the marker
      * bit), so a frame goes out as one GSO send per viewer and the workers
