@@ -39,6 +39,7 @@ struct HcStream {
   gboolean from_config;
   gint state; /* HcStreamState; written on the main thread, read anywhere */
   gint live_queued; /* atomic: a mark_live is queued */
+  gint audio_only; /* atomic: the tracks are known and there is no video */
   gboolean removed; /* main thread: the stream left the registry */
   gint64 live_since_us; /* main thread; 0 when not live */
   GMutex lock; /* guards last_error and the track infos */
@@ -123,7 +124,8 @@ stream_ref(HcStream *s)
   return g_atomic_rc_box_acquire(s);
 }
 
-/* Main thread, queued by the first buffer of video. Holds a reference. */
+/* Main thread, queued by the first buffer of video (of audio in a stream
+ * without video). Holds a reference. */
 static gboolean
 mark_live(gpointer data)
 {
@@ -171,7 +173,8 @@ track_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
       if (!GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
         note_keyframe(s, t);
     }
-    if (t == &s->video && g_atomic_int_get(&s->state) != HC_STREAM_LIVE &&
+    if ((t == &s->video || g_atomic_int_get(&s->audio_only)) &&
+        g_atomic_int_get(&s->state) != HC_STREAM_LIVE &&
         g_atomic_int_compare_and_exchange(&s->live_queued, 0, 1))
       g_idle_add_full(G_PRIORITY_DEFAULT, mark_live, stream_ref(s), (GDestroyNotify)stream_unref);
   } else if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_CAPS) {
@@ -472,6 +475,8 @@ attach_outputs(gpointer data)
   if (s->outputs_attached || s->removed || (!s->video_tee && !s->aac_tee))
     return G_SOURCE_REMOVE;
   s->outputs_attached = TRUE;
+  /* From now on audio alone makes the stream live (a microphone on an encoder). */
+  g_atomic_int_set(&s->audio_only, s->video_tee == NULL);
   hold_tees(s, held, TRUE);
   added = g_signal_connect(s->pipeline, "element-added", G_CALLBACK(on_output_added), NULL);
   s->rtp_out = hc_rtp_out_attach(&pads);
@@ -513,7 +518,19 @@ on_source_lost(const char *why, guint delay_ms, gpointer data)
     set_state(s, hc_source_waits(s->source) ? HC_STREAM_IDLE : HC_STREAM_RECONNECTING);
 }
 
-static const HcSourceCallbacks source_callbacks = {on_source_pad, on_no_more_pads, on_source_lost};
+/* Main thread: a listener made again after a loss (its port was taken)
+ * waits for its publisher. */
+static void
+on_source_waiting(gpointer data)
+{
+  HcStream *s = data;
+
+  if (!s->removed && s->state == HC_STREAM_RECONNECTING)
+    set_state(s, HC_STREAM_IDLE);
+}
+
+static const HcSourceCallbacks source_callbacks = {on_source_pad, on_no_more_pads, on_source_lost,
+                                                   on_source_waiting};
 
 /* TRUE if obj is inside a track's chain (parsers and transcoders before the tees). */
 static gboolean

@@ -2,7 +2,7 @@
 """A fake IP camera for the ingest tests: gst-rtsp-server (python3-gi +
 gir1.2-gst-rtsp-server-1.0) serving a live test pattern on 127.0.0.1.
 
-    fake_camera.py --port P [--path /cam] [--video h264|h265|mjpeg]
+    fake_camera.py --port P [--path /cam] [--video h264|h265|mjpeg|none]
                    [--audio aac|pcma|pcmu|none] [--user U --password PW]
                    [--size 320x240] [--fps 15] [--kbps 300]
 
@@ -34,7 +34,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--path", default="/cam")
-    ap.add_argument("--video", choices=sorted(VIDEO), default="h264")
+    ap.add_argument("--video", choices=sorted(VIDEO) + ["none"], default="h264")
     ap.add_argument("--audio", choices=sorted(AUDIO) + ["none"], default="aac")
     ap.add_argument("--pattern", default="ball")
     ap.add_argument("--size", default="320x240", help="WIDTHxHEIGHT")
@@ -46,12 +46,15 @@ def main():
 
     Gst.init(None)
     width, height = a.size.split("x")
-    video = VIDEO[a.video].format(gop=a.fps, kbps=a.kbps)  # a keyframe a second
-    launch = (f"( videotestsrc is-live=true pattern={a.pattern} "
-              f"! video/x-raw,width={width},height={height},framerate={a.fps}/1 ! videoconvert "
-              f"! {video} ")
+    launch = "( "
+    if a.video != "none":
+        launch += (f"videotestsrc is-live=true pattern={a.pattern} "
+                   f"! video/x-raw,width={width},height={height},framerate={a.fps}/1 ! videoconvert "
+                   f"! {VIDEO[a.video].format(gop=a.fps, kbps=a.kbps)} ")  # a keyframe a second
     if a.audio != "none":
-        launch += f"audiotestsrc is-live=true wave=sine volume=0.2 ! audioconvert ! audioresample ! {AUDIO[a.audio]} "
+        # pay0 when it is the only track: rtsp-media numbers payloaders from 0.
+        pay = AUDIO[a.audio].replace("pay1", "pay0") if a.video == "none" else AUDIO[a.audio]
+        launch += f"audiotestsrc is-live=true wave=sine volume=0.2 ! audioconvert ! audioresample ! {pay} "
     launch += ")"
 
     server = GstRtspServer.RTSPServer()
