@@ -4,7 +4,7 @@ gir1.2-gst-rtsp-server-1.0) serving a live test pattern on 127.0.0.1.
 
     fake_camera.py --port P [--path /cam] [--video h264|h265|mjpeg|none]
                    [--audio aac|pcma|pcmu|none] [--user U --password PW]
-                   [--size 320x240] [--fps 15] [--kbps 300]
+                   [--size 320x240] [--fps 15] [--kbps 300] [--gop FRAMES]
 
 Prints READY on stdout once it listens; runs until killed."""
 import argparse
@@ -40,6 +40,7 @@ def main():
     ap.add_argument("--size", default="320x240", help="WIDTHxHEIGHT")
     ap.add_argument("--fps", type=int, default=15)
     ap.add_argument("--kbps", type=int, default=300, help="H.264/H.265 bitrate")
+    ap.add_argument("--gop", type=int, default=0, help="frames between keyframes (default: fps)")
     ap.add_argument("--user")
     ap.add_argument("--password")
     a = ap.parse_args()
@@ -50,7 +51,7 @@ def main():
     if a.video != "none":
         launch += (f"videotestsrc is-live=true pattern={a.pattern} "
                    f"! video/x-raw,width={width},height={height},framerate={a.fps}/1 ! videoconvert "
-                   f"! {VIDEO[a.video].format(gop=a.fps, kbps=a.kbps)} ")  # a keyframe a second
+                   f"! {VIDEO[a.video].format(gop=a.gop or a.fps, kbps=a.kbps)} ")
     if a.audio != "none":
         # pay0 when it is the only track: rtsp-media numbers payloaders from 0.
         pay = AUDIO[a.audio].replace("pay1", "pay0") if a.video == "none" else AUDIO[a.audio]

@@ -3,6 +3,8 @@ live, HLS decodes, the camera is cut and comes back while the outputs keep
 running, credentials never show, and cameras we cannot take fail clearly."""
 import asyncio
 import json
+import re
+import time
 
 import pytest
 
@@ -153,5 +155,41 @@ def test_camera_without_audio_and_wrong_password(gateway_factory):
         assert "unauthorized" in s["last_error"].lower() or "auth" in s["last_error"].lower(), \
             s["last_error"]
         assert wrong not in json.dumps(s) and wrong not in gw.log()
+    finally:
+        cam.kill()
+
+
+def test_packetiser_idles_without_viewers_and_keeps_fast_start(gateway_factory):
+    """With no viewer the WebRTC packetiser gets nothing to do (CPU), yet a
+    viewer who comes later starts at once on the cached keyframe: the camera
+    sends a keyframe only every 40 s and cannot be asked for one (RTSP), so
+    without the cache the second viewer would see nothing for half a minute."""
+    cam = FakeCamera(free_port(), audio="none", fps=15, gop=600, kbps=150).start()
+    try:
+        gw = gateway_factory(streams={"hall": cam.url()})
+        gw.wait_live("hall")
+        assert "video packetiser idle (no viewer)" in gw.log()
+
+        async def watch(frames, timeout):
+            v = Viewer(gw.base, "hall", want_video=frames, want_audio=0)
+            assert await v.connect(audio=False) == 201, v.answer
+            try:
+                return await v.wait(timeout), v.video_frames
+            finally:
+                assert await v.delete() == 204
+                await v.close()
+
+        assert asyncio.run(watch(10, 15)) == (True, 10)
+        wait_for(lambda: gw.json("GET", "/api/v1/streams/hall/viewers")[1]["viewers"] == [], 10,
+                 what="no viewer left")
+        # The gate shuts again and caches the frames after the keyframe.
+        wait_for(lambda: gw.log().count("video packetiser idle (no viewer)") >= 2, 10,
+                 what="the packetiser idle again")
+        time.sleep(2)
+        ok, frames = asyncio.run(watch(10, 12))
+        assert ok, f"the second viewer decoded {frames} frames: no fast start"
+        handed = re.findall(r"video packetiser running, (\d+) buffers of the GOP handed over",
+                            gw.log())
+        assert len(handed) >= 2 and int(handed[-1]) > 15, handed
     finally:
         cam.kill()
