@@ -15,11 +15,11 @@
 
 #define VIDEO_BRANCH                                                                               \
   "queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 leaky=downstream ! "          \
-  "rtph264pay name=pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt=96 ! "                    \
+  "rtph264pay name=pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt=96 ! "           \
   "appsink name=rtpsink sync=false async=false enable-last-sample=false max-buffers=256 drop=true"
 #define AUDIO_BRANCH                                                                               \
   "queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 leaky=downstream ! "          \
-  "rtpopuspay name=pay mtu=1200 pt=111 ! "                                                                  \
+  "rtpopuspay name=pay mtu=1200 pt=111 ! "                                                         \
   "appsink name=rtpsink sync=false async=false enable-last-sample=false max-buffers=256 drop=true"
 
 static GstFlowReturn
