@@ -19,8 +19,12 @@ static const HcConfigKey keys[] = {
   {NULL},
 };
 
-/* Up to 3 s of media waits for the other track (muxing interleaves them). */
-#define QUEUE_LIMITS "max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0"
+/* Up to 3 s of media waits for the other track (muxing interleaves them).
+ * Leaky: when one track stops (a camera whose video dies while its
+ * microphone goes on), the muxer waits for it and the other track's queue
+ * fills up; it then drops its oldest data instead of blocking the stream's
+ * tee, which would stop that track for WebRTC and every other output too. */
+#define QUEUE_LIMITS "max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 leaky=downstream"
 
 typedef struct {
   char *dir;

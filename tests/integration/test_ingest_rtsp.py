@@ -193,3 +193,39 @@ def test_packetiser_idles_without_viewers_and_keeps_fast_start(gateway_factory):
         assert len(handed) >= 2 and int(handed[-1]) > 15, handed
     finally:
         cam.kill()
+
+
+def test_audio_goes_on_when_the_cameras_video_stops(gateway_factory):
+    """The camera's video dies 3 s in while its microphone goes on. HLS (whose
+    muxer now waits for video) must not hold up the audio: it keeps flowing
+    into the stream (live, audio bitrate), a WebRTC viewer still hears it, and
+    SIGTERM stops the gateway (the fixture checks exit 0)."""
+    # Snow: the encoder reaches its 300 kbit/s, so the video's fall is plain.
+    cam = FakeCamera(free_port(), audio="aac", pattern="snow", **{"video-stops": 3}).start()
+    try:
+        gw = gateway_factory(streams={"hall": cam.url()})
+        gw.wait_live("hall")
+        # The smoothed bitrates rise, then the video's decays once it stopped.
+        wait_for(lambda: track(gw.stream("hall"), "video")["bitrate"] > 100000, 20,
+                 what="the video flowing")
+        wait_for(lambda: track(gw.stream("hall"), "video")["bitrate"] < 20000, 30,
+                 what="the video stopped")
+        # Well over HLS's 3 s of queue.
+        time.sleep(5)
+        s = gw.stream("hall")
+        assert s["state"] == "live", s
+        assert track(s, "audio")["bitrate"] > 40000, s
+
+        async def listen():
+            v = Viewer(gw.base, "hall", want_video=0, want_audio=25)
+            assert await v.connect() == 201, v.answer
+            try:
+                return await v.wait(20), v.audio_frames
+            finally:
+                await v.close()
+
+        heard, frames = asyncio.run(listen())
+        assert heard, f"the viewer heard {frames} audio frames"
+        assert gw.stream("hall")["state"] == "live"
+    finally:
+        cam.kill()
