@@ -104,6 +104,12 @@ hc_ring_push(HcRing *ring, const guint8 *pkt, gsize len, gint64 time_us)
   return 0;
 }
 
+void
+hc_ring_forget_key(HcRing *ring)
+{
+  __atomic_store_n(&ring->key, 0, __ATOMIC_RELEASE);
+}
+
 guint64
 hc_ring_start_index(const HcRing *ring)
 {

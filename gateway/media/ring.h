@@ -43,6 +43,10 @@ hc_ring_head(const HcRing *ring)
   return __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
 }
 
+/* Writer thread only: the ring no longer has a keyframe to start on (its
+ * writer paused); readers start at the head until the next one. */
+void hc_ring_forget_key(HcRing *ring);
+
 /* Any thread: index where a new reader should start: the latest keyframe if
  * it is still in the ring, else the head. */
 guint64 hc_ring_start_index(const HcRing *ring);

@@ -8,17 +8,18 @@
 #include <gst/app/gstappsink.h>
 
 #include "fanout.h"
+#include "rtp-gate.h"
 
 #define VIDEO_RING_SLOTS 4096
 #define AUDIO_RING_SLOTS 512
 
 #define VIDEO_BRANCH                                                                               \
   "queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 leaky=downstream ! "          \
-  "rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt=96 ! "                    \
+  "rtph264pay name=pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt=96 ! "           \
   "appsink name=rtpsink sync=false async=false enable-last-sample=false max-buffers=256 drop=true"
 #define AUDIO_BRANCH                                                                               \
   "queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 leaky=downstream ! "          \
-  "rtpopuspay mtu=1200 pt=111 ! "                                                                  \
+  "rtpopuspay name=pay mtu=1200 pt=111 ! "                                                         \
   "appsink name=rtpsink sync=false async=false enable-last-sample=false max-buffers=256 drop=true"
 
 static GstFlowReturn
@@ -75,7 +76,7 @@ branch(HcRtpOut *out, GstBin *pipeline, GstElement *tee, const char *desc, HcRin
   GError *err = NULL;
   GstElement *bin = gst_parse_bin_from_description(desc, TRUE, &err);
   GstAppSinkCallbacks cb = {.new_sample = on_sample};
-  GstElement *sink;
+  GstElement *sink, *pay;
   GstPad *src, *sinkpad;
 
   if (!bin) {
@@ -86,6 +87,14 @@ branch(HcRtpOut *out, GstBin *pipeline, GstElement *tee, const char *desc, HcRin
   sink = gst_bin_get_by_name(GST_BIN(bin), "rtpsink");
   g_object_set_data(G_OBJECT(sink), "hc-rtp-out", out);
   gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, ring, NULL);
+  /* Packetise only while the stream has viewers (media/rtp-gate.c). */
+  pay = gst_bin_get_by_name(GST_BIN(bin), "pay");
+  sinkpad = gst_element_get_static_pad(pay, "sink");
+  src = gst_pad_get_peer(sinkpad);
+  hc_rtp_gate_attach(out, ring, src, ring == out->video);
+  gst_object_unref(src);
+  gst_object_unref(sinkpad);
+  gst_object_unref(pay);
   gst_bin_add(pipeline, bin);
   src = gst_element_request_pad_simple(tee, "src_%u");
   sinkpad = gst_element_get_static_pad(bin, "sink");

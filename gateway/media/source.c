@@ -6,6 +6,7 @@
 
 #include "source.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 #define BACKOFF_FIRST_MS 1000
@@ -141,10 +142,32 @@ make_bin(HcSource *src, gboolean *had_pads, GError **error)
   return TRUE;
 }
 
+/* A plugin that cannot make its bin now but may later (its listener's port
+ * is taken by another program) says so with G_IO_ERROR_ADDRESS_IN_USE. */
+static gboolean
+try_later(const GError *err)
+{
+  return g_error_matches(err, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+}
+
+static void report_lost(HcSource *src, const char *why);
+
 gboolean
 hc_source_open(HcSource *src, gboolean *had_pads, GError **error)
 {
-  return make_bin(src, had_pads, error);
+  GError *err = NULL;
+
+  if (make_bin(src, had_pads, &err))
+    return TRUE;
+  if (!try_later(err)) {
+    g_propagate_error(error, err);
+    return FALSE;
+  }
+  if (had_pads)
+    *had_pads = FALSE;
+  report_lost(src, err->message);
+  g_error_free(err);
+  return TRUE;
 }
 
 gboolean
@@ -216,6 +239,8 @@ retry(gpointer data)
     g_clear_error(&err);
     return G_SOURCE_REMOVE;
   }
+  if (src->waits)
+    src->cb->waiting(src->user);
   hc_source_play(src);
   return G_SOURCE_REMOVE;
 }

@@ -17,6 +17,8 @@ typedef struct {
   /* Main thread: the bin failed or ended and was removed; another one is made
    * in delay_ms. why is fit for the API and the log (credentials masked). */
   void (*lost)(const char *why, guint delay_ms, gpointer user);
+  /* Main thread: a bin made again after a loss waits for a publisher. */
+  void (*waiting)(gpointer user);
 } HcSourceCallbacks;
 
 /* Where a GstObject that posted a message sits relative to the source. */
@@ -36,7 +38,10 @@ void hc_source_free(HcSource *src);
 
 /* Makes the first bin and adds it to the pipeline without changing its
  * state; pads it has already are reported through pad_added, and *had_pads
- * tells whether there were any. FALSE with error when the plugin refuses. */
+ * tells whether there were any. FALSE with error when the plugin refuses.
+ * When the plugin answers G_IO_ERROR_ADDRESS_IN_USE (its port is taken) the
+ * source counts as lost at once (lost is called) and is retried with the
+ * backoff: TRUE, without a bin. */
 gboolean hc_source_open(HcSource *src, gboolean *had_pads, GError **error);
 
 /* Starts the current bin (its state is locked: the pipeline's changes do not

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/plugins.h"
+#include "health.h"
 #include "rtp-out.h"
 #include "source.h"
 
@@ -23,27 +24,17 @@ typedef struct {
   gpointer handle;
 } Output;
 
-typedef struct {
-  HcTrackInfo info; /* guarded by the stream's lock */
-  guint64 bytes;    /* atomically increased by the streaming thread */
-  guint64 bytes_at_last_tick;
-  guint64 frames;   /* atomically increased by the streaming thread */
-  guint64 frames_at_last_tick;
-  gint64 last_key_us; /* streaming thread only: arrival of the last keyframe */
-} Track;
-
 struct HcStream {
   char *name;
   char *url;
   char *key; /* publish key, a secret: never logged */
   gboolean from_config;
-  gint state; /* HcStreamState; written on the main thread, read anywhere */
-  gint live_queued; /* atomic: a mark_live is queued */
-  gboolean removed; /* main thread: the stream left the registry */
+  gint state;           /* HcStreamState; written on the main thread, read anywhere */
+  gint live_queued;     /* atomic: a mark_live is queued */
+  gint audio_only;      /* atomic: the tracks are known and there is no video */
+  gboolean removed;     /* main thread: the stream left the registry */
   gint64 live_since_us; /* main thread; 0 when not live */
-  GMutex lock; /* guards last_error and the track infos */
-  char *last_error;
-  Track video, audio;
+  HcHealth health;      /* figures for the API, last error */
 
   GstElement *pipeline;
   HcSource *source;
@@ -55,7 +46,7 @@ struct HcStream {
   GstElement *video_tee, *aac_tee, *opus_tee;
   guint bus_watch;
   gboolean outputs_attached;
-  GArray *outputs; /* of Output */
+  GArray *outputs;   /* of Output */
   HcRtpOut *rtp_out; /* WebRTC packetiser and rings, NULL until attached */
 };
 
@@ -123,7 +114,8 @@ stream_ref(HcStream *s)
   return g_atomic_rc_box_acquire(s);
 }
 
-/* Main thread, queued by the first buffer of video. Holds a reference. */
+/* Main thread, queued by the first buffer of video (of audio in a stream
+ * without video). Holds a reference. */
 static gboolean
 mark_live(gpointer data)
 {
@@ -140,63 +132,25 @@ mark_live(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Streaming thread: the time between the last two keyframes, a health figure
- * (a camera set to a long GOP makes viewers wait that long to start). Taken
- * from arrival times: RTP sources may rebase timestamps (RTCP lip sync). */
-static void
-note_keyframe(HcStream *s, Track *t)
-{
-  gint64 now = g_get_monotonic_time(), last = t->last_key_us;
-
-  t->last_key_us = now;
-  if (!last)
-    return;
-  g_mutex_lock(&s->lock);
-  t->info.keyframe_interval = (now - last) / 1e6;
-  g_mutex_unlock(&s->lock);
-}
-
-/* Streaming thread: counts bytes and records caps of a track's tee input. */
+/* Streaming thread: counts bytes and records caps of a track's tee input;
+ * the first buffer of the lead track (video, else audio) makes the stream live. */
 static GstPadProbeReturn
 track_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   HcStream *s = g_object_get_data(G_OBJECT(pad), "hc-stream");
-  Track *t = data;
+  HcHealthTrack *t = data;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-    __atomic_fetch_add(&t->bytes, gst_buffer_get_size(buf), __ATOMIC_RELAXED);
-    if (t == &s->video) {
-      __atomic_fetch_add(&t->frames, 1, __ATOMIC_RELAXED);
-      if (!GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
-        note_keyframe(s, t);
-    }
-    if (t == &s->video && g_atomic_int_get(&s->state) != HC_STREAM_LIVE &&
+    hc_health_count(&s->health, t, GST_PAD_PROBE_INFO_BUFFER(info));
+    if ((t == &s->health.video || g_atomic_int_get(&s->audio_only)) &&
+        g_atomic_int_get(&s->state) != HC_STREAM_LIVE &&
         g_atomic_int_compare_and_exchange(&s->live_queued, 0, 1))
       g_idle_add_full(G_PRIORITY_DEFAULT, mark_live, stream_ref(s), (GDestroyNotify)stream_unref);
   } else if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_CAPS) {
     GstCaps *caps;
-    const GstStructure *st;
-    const char *mt;
-    int fn = 0, fd = 1;
 
     gst_event_parse_caps(GST_PAD_PROBE_INFO_EVENT(info), &caps);
-    st = gst_caps_get_structure(caps, 0);
-    mt = gst_structure_get_name(st);
-    g_mutex_lock(&s->lock);
-    if (g_str_equal(mt, "video/x-h264"))
-      g_strlcpy(t->info.codec, "H264", sizeof t->info.codec);
-    else if (g_str_equal(mt, "audio/mpeg"))
-      g_strlcpy(t->info.codec, "AAC", sizeof t->info.codec);
-    else if (g_str_equal(mt, "audio/x-opus"))
-      g_strlcpy(t->info.codec, "OPUS", sizeof t->info.codec);
-    gst_structure_get_int(st, "width", &t->info.width);
-    gst_structure_get_int(st, "height", &t->info.height);
-    gst_structure_get_int(st, "rate", &t->info.rate);
-    gst_structure_get_int(st, "channels", &t->info.channels);
-    if (gst_structure_get_fraction(st, "framerate", &fn, &fd) && fd)
-      t->info.fps = (double)fn / fd;
-    g_mutex_unlock(&s->lock);
+    hc_health_caps(&s->health, t, caps);
   }
   return GST_PAD_PROBE_OK;
 }
@@ -216,7 +170,7 @@ make(GstBin *bin, const char *factory, const char *name)
 
 /* A tee that never blocks the stream when nothing is linked to it yet. */
 static GstElement *
-make_tee(HcStream *s, const char *name, Track *t)
+make_tee(HcStream *s, const char *name, HcHealthTrack *t)
 {
   GstElement *tee = make(GST_BIN(s->pipeline), "tee", name);
   GstPad *sink;
@@ -291,7 +245,7 @@ link_audio(HcStream *s, GstPad *pad, const char *mt)
   GstPad *p;
   gboolean ok;
 
-  s->aac_tee = make_tee(s, "aac", &s->audio);
+  s->aac_tee = make_tee(s, "aac", &s->health.audio);
   s->opus_tee = make_tee(s, "opus", NULL);
   if (g_str_equal(mt, "audio/x-raw")) {
     dec_tee = make_tee(s, "audio_raw", NULL);
@@ -329,8 +283,7 @@ link_audio(HcStream *s, GstPad *pad, const char *mt)
   return ok;
 }
 
-static void
-set_error(HcStream *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void set_error(HcStream *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static void
 set_error(HcStream *s, const char *fmt, ...)
@@ -342,10 +295,7 @@ set_error(HcStream *s, const char *fmt, ...)
   msg = g_strdup_vprintf(fmt, ap);
   va_end(ap);
   g_warning("stream %s: %s", s->name, msg);
-  g_mutex_lock(&s->lock);
-  g_free(s->last_error);
-  s->last_error = msg;
-  g_mutex_unlock(&s->lock);
+  hc_health_set_error(&s->health, msg);
 }
 
 /* Links a pad of a source made again to the chain its track had. */
@@ -398,12 +348,13 @@ on_source_pad(GstPad *pad, gpointer data)
       set_error(s, "the audio of the source changed from %s to %s: audio left out", s->audio_type,
                 mt);
   } else if (g_str_equal(name, "video") && !s->video_tee) {
-    s->video_tee = make_tee(s, "video", &s->video);
-    if (!link_to_tee(s,
-                     link_chain(s, pad,
-                                "h264parse config-interval=-1 ! "
-                                "capsfilter caps=video/x-h264,stream-format=byte-stream,alignment=au"),
-                     s->video_tee))
+    s->video_tee = make_tee(s, "video", &s->health.video);
+    if (!link_to_tee(
+          s,
+          link_chain(s, pad,
+                     "h264parse config-interval=-1 ! "
+                     "capsfilter caps=video/x-h264,stream-format=byte-stream,alignment=au"),
+          s->video_tee))
       set_error(s, "cannot link the video track");
     s->video_head = gst_pad_get_peer(pad);
   } else if (g_str_equal(name, "audio") && !s->aac_tee) {
@@ -472,6 +423,8 @@ attach_outputs(gpointer data)
   if (s->outputs_attached || s->removed || (!s->video_tee && !s->aac_tee))
     return G_SOURCE_REMOVE;
   s->outputs_attached = TRUE;
+  /* From now on audio alone makes the stream live (a microphone on an encoder). */
+  g_atomic_int_set(&s->audio_only, s->video_tee == NULL);
   hold_tees(s, held, TRUE);
   added = g_signal_connect(s->pipeline, "element-added", G_CALLBACK(on_output_added), NULL);
   s->rtp_out = hc_rtp_out_attach(&pads);
@@ -513,7 +466,19 @@ on_source_lost(const char *why, guint delay_ms, gpointer data)
     set_state(s, hc_source_waits(s->source) ? HC_STREAM_IDLE : HC_STREAM_RECONNECTING);
 }
 
-static const HcSourceCallbacks source_callbacks = {on_source_pad, on_no_more_pads, on_source_lost};
+/* Main thread: a listener made again after a loss (its port was taken)
+ * waits for its publisher. */
+static void
+on_source_waiting(gpointer data)
+{
+  HcStream *s = data;
+
+  if (!s->removed && s->state == HC_STREAM_RECONNECTING)
+    set_state(s, HC_STREAM_IDLE);
+}
+
+static const HcSourceCallbacks source_callbacks = {on_source_pad, on_no_more_pads, on_source_lost,
+                                                   on_source_waiting};
 
 /* TRUE if obj is inside a track's chain (parsers and transcoders before the tees). */
 static gboolean
@@ -599,8 +564,7 @@ stream_clear(gpointer p)
   if (s->pipeline)
     gst_object_unref(s->pipeline);
   g_array_unref(s->outputs);
-  g_mutex_clear(&s->lock);
-  g_free(s->last_error);
+  hc_health_clear(&s->health);
   g_free(s->audio_type);
   g_free(s->key);
   g_free(s->url);
@@ -671,26 +635,8 @@ tick(gpointer data)
   last = now;
   for (guint i = 0; i < order->len; i++) {
     HcStream *s = order->pdata[i];
-    Track *tracks[] = {&s->video, &s->audio};
-    gboolean moved = FALSE;
-    guint64 frames;
-    double fps;
 
-    g_mutex_lock(&s->lock);
-    for (guint t = 0; t < 2; t++) {
-      guint64 b = __atomic_load_n(&tracks[t]->bytes, __ATOMIC_RELAXED);
-      double rate = (b - tracks[t]->bytes_at_last_tick) * 8.0 / secs;
-      /* Smoothed over a few seconds so the figure does not jump with each GOP. */
-      tracks[t]->info.bitrate = tracks[t]->info.bitrate * 0.75 + rate * 0.25;
-      moved |= b != tracks[t]->bytes_at_last_tick;
-      tracks[t]->bytes_at_last_tick = b;
-    }
-    frames = __atomic_load_n(&s->video.frames, __ATOMIC_RELAXED);
-    fps = (frames - s->video.frames_at_last_tick) / secs;
-    s->video.frames_at_last_tick = frames;
-    s->video.info.measured_fps = s->video.info.measured_fps * 0.5 + fps * 0.5;
-    g_mutex_unlock(&s->lock);
-    check_stall(s, moved, secs);
+    check_stall(s, hc_health_tick(&s->health, secs), secs);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -728,8 +674,8 @@ stream_start(HcStream *s, const HcPlugin *plugin, GError **error)
   s->pipeline = gst_pipeline_new(s->name);
   bus = gst_pipeline_get_bus(GST_PIPELINE(s->pipeline));
   s->bus_watch = gst_bus_add_watch(bus, on_bus, s);
-  s->source = hc_source_new(GST_BIN(s->pipeline), plugin, s->name, s->url, s->key,
-                            &source_callbacks, s);
+  s->source =
+    hc_source_new(GST_BIN(s->pipeline), plugin, s->name, s->url, s->key, &source_callbacks, s);
   if (!hc_source_open(s->source, &has_pads, &err)) {
     /* Plugins report in their own domains; to clients this is a bad value. */
     g_set_error(error, HC_ERROR, HC_EINVAL, "%s", err ? err->message : "the source failed");
@@ -759,8 +705,8 @@ hc_streams_create(const char *name, const char *url, gboolean from_config, GErro
 }
 
 HcStream *
-hc_streams_create_with_key(const char *name, const char *url, const char *key,
-                           gboolean from_config, GError **error)
+hc_streams_create_with_key(const char *name, const char *url, const char *key, gboolean from_config,
+                           GError **error)
 {
   const HcPlugin *src;
   HcStream *s;
@@ -801,7 +747,7 @@ hc_streams_create_with_key(const char *name, const char *url, const char *key,
   s->key = g_strdup(key ? key : "");
   s->from_config = from_config;
   s->outputs = g_array_new(FALSE, TRUE, sizeof(Output));
-  g_mutex_init(&s->lock);
+  hc_health_init(&s->health);
   if (!stream_start(s, src, error)) {
     stream_stop(s, TRUE);
     return NULL;
@@ -860,11 +806,7 @@ hc_stream_get_info(HcStream *s, HcStreamInfo *out)
   out->state = g_atomic_int_get(&s->state);
   out->uptime_s = since ? (g_get_monotonic_time() - since) / G_USEC_PER_SEC : 0;
   out->reconnects = s->source ? hc_source_reconnects(s->source) : 0;
-  g_mutex_lock(&s->lock);
-  out->last_error = g_strdup(s->last_error);
-  out->video = s->video.info;
-  out->audio = s->audio.info;
-  g_mutex_unlock(&s->lock);
+  hc_health_get(&s->health, out);
 }
 
 void

@@ -19,6 +19,13 @@ static const HcConfigKey keys[] = {
   {NULL},
 };
 
+/* Up to 3 s of media waits for the other track (muxing interleaves them).
+ * Leaky: when one track stops (a camera whose video dies while its
+ * microphone goes on), the muxer waits for it and the other track's queue
+ * fills up; it then drops its oldest data instead of blocking the stream's
+ * tee, which would stop that track for WebRTC and every other output too. */
+#define QUEUE_LIMITS "max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 leaky=downstream"
+
 typedef struct {
   char *dir;
   GstBin *pipeline;
@@ -76,8 +83,8 @@ hls_attach(const HcStreamPads *s, GError **error)
 
   if (!host->config_bool("hls", "enabled"))
     return GINT_TO_POINTER(1); /* a handle that does nothing */
-  if (!s->video_tee) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "HLS needs a video track");
+  if (!s->video_tee && !s->aac_tee) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "HLS needs a video or an AAC track");
     return NULL;
   }
   h = g_new0(Hls, 1);
@@ -91,27 +98,28 @@ hls_attach(const HcStreamPads *s, GError **error)
   /* Segment names carry the start time, so a cache never mixes two runs. */
   seg = g_strdup_printf("%s/seg-%" G_GINT64_FORMAT "-%%05d.ts", h->dir, g_get_real_time() / 1000);
   playlist = g_build_filename(h->dir, "index.m3u8", NULL);
+  /* Video cuts segments on its keyframes; an audio-only stream (a microphone
+   * on an encoder) is cut by time. */
   desc = g_strdup_printf(
     "hlssink2 name=hls location=\"%s\" playlist-location=\"%s\" target-duration=%" G_GINT64_FORMAT
     " playlist-length=%" G_GINT64_FORMAT " max-files=%" G_GINT64_FORMAT
-    " send-keyframe-requests=false "
-    "queue name=vq max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! hls.video %s",
+    " send-keyframe-requests=false %s %s",
     seg, playlist, host->config_int("hls", "segment_duration"), window, window + 3,
-    s->aac_tee ? "queue name=aq max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! "
-                 "hls.audio"
-               : "");
+    s->video_tee ? "queue name=vq " QUEUE_LIMITS " ! hls.video" : "",
+    s->aac_tee ? "queue name=aq " QUEUE_LIMITS " ! hls.audio" : "");
   g_free(seg);
   g_free(playlist);
   h->bin = gst_parse_bin_from_description(desc, FALSE, error);
   g_free(desc);
   if (!h->bin)
     goto fail;
-  hc_gst_ghost(h->bin, "vq", "sink", "video");
+  if (s->video_tee)
+    hc_gst_ghost(h->bin, "vq", "sink", "video");
   if (s->aac_tee)
     hc_gst_ghost(h->bin, "aq", "sink", "audio");
   h->pipeline = s->pipeline;
   gst_bin_add(s->pipeline, h->bin);
-  if (!link_tee(s->video_tee, h->bin, "video") ||
+  if ((s->video_tee && !link_tee(s->video_tee, h->bin, "video")) ||
       (s->aac_tee && !link_tee(s->aac_tee, h->bin, "audio"))) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link HLS to the stream's tracks");
     gst_bin_remove(s->pipeline, h->bin);

@@ -13,7 +13,9 @@ typedef struct {
   guint max_conns;
 } HcRtmpServerConfig;
 
-/* Starts listening if not yet listening. */
+/* Starts listening if not yet listening. A port in use is
+ * G_IO_ERROR_ADDRESS_IN_USE (the gateway retries the source with its
+ * backoff), with the address and port in the message. */
 gboolean hc_rtmp_server_start(const HcRtmpServerConfig *cfg, GError **error);
 void hc_rtmp_server_stop(void);
 

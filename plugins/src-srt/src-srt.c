@@ -1,5 +1,6 @@
 /* src-srt: encoders over SRT, MPEG-TS with H.264 and AAC or Opus.
- * srt://:9000?mode=listener[&streamid=ID] waits for an encoder to call;
+ * srt://:9000?mode=listener[&streamid=ID] waits for an encoder to call (only
+ * callers sending that streamid are admitted);
  * srt://host:9000[?mode=caller] calls one. The passphrase is the stream's
  * key= (or [srt] passphrase), never part of the URL. Demuxed with tsdemux;
  * the gateway makes the source again when the encoder leaves or fails. */
@@ -164,6 +165,23 @@ on_ts_pad(GstElement *demux, GstPad *pad, gpointer data)
   g_free(type);
 }
 
+/* libsrt's listener thread: a caller is admitted only with the stream's
+ * streamid (SRT access control, the callers' "streamid=" option). */
+static gboolean
+on_caller_connecting(GstElement *src, GSocketAddress *addr, const char *streamid, gpointer data)
+{
+  const char *want = data;
+  char *shown;
+
+  if (g_strcmp0(streamid, want) == 0)
+    return TRUE;
+  /* What the caller sent, bounded and escaped for the log. */
+  shown = g_strescape(streamid ? streamid : "", NULL);
+  g_warning("SRT caller refused: streamid '%.64s' is not this stream's", shown);
+  g_free(shown);
+  return FALSE;
+}
+
 static void
 on_ts_no_more_pads(GstElement *demux, gpointer data)
 {
@@ -200,6 +218,11 @@ srt_open(HcSourceArgs *args, GError **error)
   g_object_set(src, "uri", t.uri, "latency", (gint)t.latency, NULL);
   if (t.streamid)
     g_object_set(src, "streamid", t.streamid, NULL);
+  if (t.streamid && strcmp(t.mode, "listener") == 0) {
+    g_object_set(src, "authentication", TRUE, NULL);
+    g_signal_connect_data(src, "caller-connecting", G_CALLBACK(on_caller_connecting),
+                          g_strdup(t.streamid), (GClosureNotify)(void (*)(void))g_free, 0);
+  }
   if (n)
     g_object_set(src, "passphrase", pass, NULL);
   /* Timestamps follow the pipeline clock (live), so a new encoder session

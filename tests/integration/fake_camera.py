@@ -2,9 +2,10 @@
 """A fake IP camera for the ingest tests: gst-rtsp-server (python3-gi +
 gir1.2-gst-rtsp-server-1.0) serving a live test pattern on 127.0.0.1.
 
-    fake_camera.py --port P [--path /cam] [--video h264|h265|mjpeg]
+    fake_camera.py --port P [--path /cam] [--video h264|h265|mjpeg|none]
                    [--audio aac|pcma|pcmu|none] [--user U --password PW]
-                   [--size 320x240] [--fps 15] [--kbps 300]
+                   [--size 320x240] [--fps 15] [--kbps 300] [--gop FRAMES]
+                   [--video-stops SECONDS]
 
 Prints READY on stdout once it listens; runs until killed."""
 import argparse
@@ -34,24 +35,31 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--path", default="/cam")
-    ap.add_argument("--video", choices=sorted(VIDEO), default="h264")
+    ap.add_argument("--video", choices=sorted(VIDEO) + ["none"], default="h264")
     ap.add_argument("--audio", choices=sorted(AUDIO) + ["none"], default="aac")
     ap.add_argument("--pattern", default="ball")
     ap.add_argument("--size", default="320x240", help="WIDTHxHEIGHT")
     ap.add_argument("--fps", type=int, default=15)
     ap.add_argument("--kbps", type=int, default=300, help="H.264/H.265 bitrate")
+    ap.add_argument("--gop", type=int, default=0, help="frames between keyframes (default: fps)")
+    ap.add_argument("--video-stops", type=float, default=0,
+                    help="seconds after which the video stops while audio goes on")
     ap.add_argument("--user")
     ap.add_argument("--password")
     a = ap.parse_args()
 
     Gst.init(None)
     width, height = a.size.split("x")
-    video = VIDEO[a.video].format(gop=a.fps, kbps=a.kbps)  # a keyframe a second
-    launch = (f"( videotestsrc is-live=true pattern={a.pattern} "
-              f"! video/x-raw,width={width},height={height},framerate={a.fps}/1 ! videoconvert "
-              f"! {video} ")
+    launch = "( "
+    if a.video != "none":
+        launch += (f"videotestsrc is-live=true pattern={a.pattern} "
+                   f"! video/x-raw,width={width},height={height},framerate={a.fps}/1 ! videoconvert "
+                   "! valve name=vvalve "
+                   f"! {VIDEO[a.video].format(gop=a.gop or a.fps, kbps=a.kbps)} ")
     if a.audio != "none":
-        launch += f"audiotestsrc is-live=true wave=sine volume=0.2 ! audioconvert ! audioresample ! {AUDIO[a.audio]} "
+        # pay0 when it is the only track: rtsp-media numbers payloaders from 0.
+        pay = AUDIO[a.audio].replace("pay1", "pay0") if a.video == "none" else AUDIO[a.audio]
+        launch += f"audiotestsrc is-live=true wave=sine volume=0.2 ! audioconvert ! audioresample ! {pay} "
     launch += ")"
 
     server = GstRtspServer.RTSPServer()
@@ -60,6 +68,11 @@ def main():
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(launch)
     factory.set_shared(True)
+    if a.video_stops:
+        def stop_video(media):
+            valve = media.get_element().get_by_name("vvalve")
+            GLib.timeout_add(int(a.video_stops * 1000), lambda: valve.set_property("drop", True))
+        factory.connect("media-configure", lambda _f, media: stop_video(media))
     if a.user:
         auth = GstRtspServer.RTSPAuth()
         token = GstRtspServer.RTSPToken()

@@ -47,14 +47,17 @@ class FakeCamera:
         return f"rtsp://{auth}127.0.0.1:{self.port}{path}"
 
 
-def ffmpeg_publisher(out_args, seconds=60, size="320x240", rate=15, audio=True):
-    """ffmpeg sending a live test pattern (H.264 + AAC) with out_args (format and URL)."""
-    args = ["ffmpeg", "-nostdin", "-v", "error", "-re",
-            "-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}:duration={seconds}"]
+def ffmpeg_publisher(out_args, seconds=60, size="320x240", rate=15, audio=True, video=True):
+    """ffmpeg sending a live test pattern (H.264 + AAC, or either alone) with
+    out_args (format and URL)."""
+    args = ["ffmpeg", "-nostdin", "-v", "error", "-re"]
+    if video:
+        args += ["-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}:duration={seconds}"]
     if audio:
         args += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
-    args += ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-             "-profile:v", "baseline", "-pix_fmt", "yuv420p", "-g", str(rate), "-b:v", "300k"]
+    if video:
+        args += ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
+                 "-profile:v", "baseline", "-pix_fmt", "yuv420p", "-g", str(rate), "-b:v", "300k"]
     if audio:
         args += ["-c:a", "aac", "-b:a", "64k"]
     return subprocess.Popen(args + out_args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -139,3 +139,31 @@ def test_rtmp_stream_keys_in_the_api(gateway_factory):
         gw.wait_live("second", 30)
     finally:
         stop(enc)
+
+
+def test_rtmp_port_in_use_reconnects_until_it_frees(gateway_factory):
+    """Another program holds the RTMP port: the stream is still created, shows
+    reconnecting with the port in last_error, and listens once the port frees."""
+    port = free_port()
+    squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    squatter.bind(("127.0.0.1", port))
+    squatter.listen()
+    try:
+        gw = gateway_factory(streams={}, extra=f"[rtmp]\nport={port}\naddress=127.0.0.1\n")
+        status, body = gw.json("POST", "/api/v1/streams",
+                               {"name": "stage", "url": "rtmp://", "key": KEY})
+        assert status == 201, body
+        s = wait_state(gw, "stage", "reconnecting", 10)
+        assert f"127.0.0.1:{port}" in s["last_error"], s
+        # Retried with the backoff, still refused while the port is held.
+        wait_for(lambda: gw.stream("stage")["reconnects"] >= 2, 10, what="two retries")
+        assert gw.stream("stage")["state"] == "reconnecting"
+    finally:
+        squatter.close()
+    wait_state(gw, "stage", "idle", 20)
+    enc = publish(port, KEY)
+    try:
+        gw.wait_live("stage", 30)
+    finally:
+        stop(enc)

@@ -3,6 +3,8 @@ live, HLS decodes, the camera is cut and comes back while the outputs keep
 running, credentials never show, and cameras we cannot take fail clearly."""
 import asyncio
 import json
+import re
+import time
 
 import pytest
 
@@ -153,5 +155,77 @@ def test_camera_without_audio_and_wrong_password(gateway_factory):
         assert "unauthorized" in s["last_error"].lower() or "auth" in s["last_error"].lower(), \
             s["last_error"]
         assert wrong not in json.dumps(s) and wrong not in gw.log()
+    finally:
+        cam.kill()
+
+
+def test_packetiser_idles_without_viewers_and_keeps_fast_start(gateway_factory):
+    """With no viewer the WebRTC packetiser gets nothing to do (CPU), yet a
+    viewer who comes later starts at once on the cached keyframe: the camera
+    sends a keyframe only every 40 s and cannot be asked for one (RTSP), so
+    without the cache the second viewer would see nothing for half a minute."""
+    cam = FakeCamera(free_port(), audio="none", fps=15, gop=600, kbps=150).start()
+    try:
+        gw = gateway_factory(streams={"hall": cam.url()})
+        gw.wait_live("hall")
+        assert "video packetiser idle (no viewer)" in gw.log()
+
+        async def watch(frames, timeout):
+            v = Viewer(gw.base, "hall", want_video=frames, want_audio=0)
+            assert await v.connect(audio=False) == 201, v.answer
+            try:
+                return await v.wait(timeout), v.video_frames
+            finally:
+                assert await v.delete() == 204
+                await v.close()
+
+        assert asyncio.run(watch(10, 15)) == (True, 10)
+        wait_for(lambda: gw.json("GET", "/api/v1/streams/hall/viewers")[1]["viewers"] == [], 10,
+                 what="no viewer left")
+        # The gate shuts again and caches the frames after the keyframe.
+        wait_for(lambda: gw.log().count("video packetiser idle (no viewer)") >= 2, 10,
+                 what="the packetiser idle again")
+        time.sleep(2)
+        ok, frames = asyncio.run(watch(10, 12))
+        assert ok, f"the second viewer decoded {frames} frames: no fast start"
+        handed = re.findall(r"video packetiser running, (\d+) buffers of the GOP handed over",
+                            gw.log())
+        assert len(handed) >= 2 and int(handed[-1]) > 15, handed
+    finally:
+        cam.kill()
+
+
+def test_audio_goes_on_when_the_cameras_video_stops(gateway_factory):
+    """The camera's video dies 3 s in while its microphone goes on. HLS (whose
+    muxer now waits for video) must not hold up the audio: it keeps flowing
+    into the stream (live, audio bitrate), a WebRTC viewer still hears it, and
+    SIGTERM stops the gateway (the fixture checks exit 0)."""
+    # Snow: the encoder reaches its 300 kbit/s, so the video's fall is plain.
+    cam = FakeCamera(free_port(), audio="aac", pattern="snow", **{"video-stops": 3}).start()
+    try:
+        gw = gateway_factory(streams={"hall": cam.url()})
+        gw.wait_live("hall")
+        # The smoothed bitrates rise, then the video's decays once it stopped.
+        wait_for(lambda: track(gw.stream("hall"), "video")["bitrate"] > 100000, 20,
+                 what="the video flowing")
+        wait_for(lambda: track(gw.stream("hall"), "video")["bitrate"] < 20000, 30,
+                 what="the video stopped")
+        # Well over HLS's 3 s of queue.
+        time.sleep(5)
+        s = gw.stream("hall")
+        assert s["state"] == "live", s
+        assert track(s, "audio")["bitrate"] > 40000, s
+
+        async def listen():
+            v = Viewer(gw.base, "hall", want_video=0, want_audio=25)
+            assert await v.connect() == 201, v.answer
+            try:
+                return await v.wait(20), v.audio_frames
+            finally:
+                await v.close()
+
+        heard, frames = asyncio.run(listen())
+        assert heard, f"the viewer heard {frames} audio frames"
+        assert gw.stream("hall")["state"] == "live"
     finally:
         cam.kill()

@@ -83,3 +83,35 @@ def test_bad_srt_urls_and_keys(gateway_factory):
     status, body = gw.json("POST", "/api/v1/streams", {
         "name": "short", "url": f"srt://127.0.0.1:{port}?mode=listener", "key": "short"})
     assert status == 400 and body["error"]["field"] == "key", body
+
+
+def test_srt_listener_admits_only_its_streamid(gateway_factory):
+    """srt://:PORT?mode=listener&streamid=ID: a caller with another streamid
+    (or none) is refused by SRT access control, the right one goes live."""
+    port = free_port(socket.SOCK_DGRAM)
+    gw = gateway_factory(streams={
+        "hall": f"srt://127.0.0.1:{port}?mode=listener&streamid=hall-2"})
+    wait_state(gw, "hall", "idle", 10)
+
+    def caller(streamid, seconds=60):
+        url = f"srt://127.0.0.1:{port}?mode=caller"
+        if streamid is not None:
+            url += f"&streamid={streamid}"
+        return ffmpeg_publisher(["-f", "mpegts", url], seconds=seconds)
+
+    for wrong in ("hall-3", None):
+        enc = caller(wrong, seconds=5)
+        try:
+            assert enc.wait(30) != 0, f"streamid {wrong} was admitted"
+        finally:
+            stop(enc)
+        assert gw.stream("hall")["state"] == "idle"
+    assert "streamid 'hall-3' is not this stream's" in gw.log()
+
+    enc = caller("hall-2")
+    try:
+        gw.wait_live("hall", 30)
+        assert int(probe_segment(gw, "hall", wait_new_segment(gw, "hall"))["video"]
+                   ["nb_read_frames"]) > 0
+    finally:
+        stop(enc)

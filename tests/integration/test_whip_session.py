@@ -72,3 +72,38 @@ def test_silent_publisher_times_out(gateway_factory):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_sigterm_while_the_publishers_video_never_comes(gateway_factory, monkeypatch):
+    """A publisher whose camera is blocked: it offers video and audio, sends
+    audio only. HLS is attached to both tracks; the audio is held back until
+    the video starts (whip-source.h), so HLS never waits on a video that does
+    not come with audio piling up, and SIGTERM stops the gateway (exit 0)."""
+    import whip_aiortc
+
+    class Blocked(whip_aiortc.Pattern):
+        async def recv(self):
+            await asyncio.Event().wait()  # a camera that never delivers a frame
+
+    monkeypatch.setattr(whip_aiortc, "Pattern", Blocked)
+    gw = gateway_factory(streams={}, extra=LECTURE)
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        pub = Publisher(gw.base, "lecture", KEY)
+        try:
+            assert await pub.connect() == 201, pub.answer
+            await loop.run_in_executor(None, lambda: wait_for(
+                lambda: "(stream lecture): connected" in gw.log() and
+                "stream lecture: HLS in" in gw.log(), 30, what="publisher connected, HLS on"))
+            # Longer than HLS's queues hold (3 s): audio has been arriving all along.
+            await asyncio.sleep(6)
+            s = gw.stream("lecture")
+            assert s["state"] != "live", s
+            assert all(t["bitrate"] == 0 for t in s["tracks"]), s
+            rc = await loop.run_in_executor(None, gw.stop)
+            assert rc == 0, f"hallcast exited {rc} on SIGTERM:\n{gw.log()[-3000:]}"
+        finally:
+            await pub.pc.close()
+
+    asyncio.run(run())

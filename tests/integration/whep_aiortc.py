@@ -54,9 +54,10 @@ class Viewer:
         except MediaStreamError:
             pass
 
-    async def connect(self, audio=True):
+    async def connect(self, audio=True, video=True):
         """POSTs the offer; returns the HTTP status (201 when accepted)."""
-        self.pc.addTransceiver("video", direction="recvonly")
+        if video:
+            self.pc.addTransceiver("video", direction="recvonly")
         if audio:
             self.pc.addTransceiver("audio", direction="recvonly")
 

@@ -1,5 +1,6 @@
 /* Unit tests of media/source.c: credentials masked in free text, and a lost
  * source reported with the first backoff delay while the pipeline stays. */
+#include <gio/gio.h>
 #include <gst/gst.h>
 #include <string.h>
 
@@ -60,7 +61,12 @@ on_lost(const char *why, guint delay_ms, gpointer user)
   lost_why = g_strdup(why);
 }
 
-static const HcSourceCallbacks cbs = {on_pad, on_nmp, on_lost};
+static void
+on_waiting(gpointer user)
+{
+}
+
+static const HcSourceCallbacks cbs = {on_pad, on_nmp, on_lost, on_waiting};
 
 static void
 test_lost(void)
@@ -92,6 +98,53 @@ test_lost(void)
   g_clear_pointer(&lost_why, g_free);
 }
 
+static int busy_code;
+
+static GstElement *
+busy_create(const char *url, GError **error)
+{
+  g_set_error(error, G_IO_ERROR, busy_code, "cannot listen on 127.0.0.1:1935");
+  return NULL;
+}
+
+static const HcPlugin busy = {.api_version = HC_PLUGIN_API_VERSION,
+                              .name = "busy",
+                              .kind = HC_PLUGIN_SOURCE,
+                              .scheme = "busy",
+                              .source_create = busy_create};
+
+/* A port in use is a loss retried with the backoff; other errors refuse. */
+static void
+test_port_in_use(void)
+{
+  GstElement *pipeline = gst_pipeline_new(NULL);
+  HcSource *src = hc_source_new(GST_BIN(pipeline), &busy, "enc", "busy://", "", &cbs, NULL);
+  gboolean had_pads = TRUE;
+  GError *err = NULL;
+
+  lost_calls = 0;
+  busy_code = G_IO_ERROR_ADDRESS_IN_USE;
+  g_assert_true(hc_source_open(src, &had_pads, &err));
+  g_assert_no_error(err);
+  g_assert_false(had_pads);
+  g_assert_cmpuint(lost_calls, ==, 1);
+  g_assert_cmpuint(lost_delay, ==, 1000);
+  g_assert_cmpstr(lost_why, ==, "cannot listen on 127.0.0.1:1935");
+  g_assert_cmpint(GST_BIN(pipeline)->numchildren, ==, 0);
+  hc_source_play(src); /* no bin yet: nothing happens */
+  hc_source_free(src);
+
+  src = hc_source_new(GST_BIN(pipeline), &busy, "enc", "busy://", "", &cbs, NULL);
+  busy_code = G_IO_ERROR_INVALID_ARGUMENT;
+  g_assert_false(hc_source_open(src, &had_pads, &err));
+  g_assert_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint(lost_calls, ==, 1);
+  g_clear_error(&err);
+  hc_source_free(src);
+  gst_object_unref(pipeline);
+  g_clear_pointer(&lost_why, g_free);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -99,5 +152,6 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/source/mask", test_mask);
   g_test_add_func("/source/lost", test_lost);
+  g_test_add_func("/source/port-in-use", test_port_in_use);
   return g_test_run();
 }

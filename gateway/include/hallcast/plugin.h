@@ -109,7 +109,9 @@ typedef struct {
    * source_create, with the stream's name and key. Buffers are timestamped in
    * the pipeline's running time (as live sources do), so that a source made
    * again after a loss continues the stream's timeline. The gateway makes the
-   * source again (with backoff) after an error or EOS from it. */
+   * source again (with backoff) after an error or EOS from it. An error
+   * G_IO_ERROR_ADDRESS_IN_USE (a listener's port is taken) is retried the
+   * same way instead of refusing the stream. */
   GstElement *(*source_open)(HcSourceArgs *args, GError **error);
 
   gpointer reserved[7]; /* later API versions add fields here */
