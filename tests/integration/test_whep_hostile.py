@@ -101,8 +101,10 @@ def test_hostile_datagrams_are_dropped_and_counted(gateway_factory):
         s.settimeout(5)
         s.sendto(binding_request(f"{ufrag}:{their_ufrag}", pwd, txid), ("127.0.0.1", port))
         check_response(s.recv(2048), pwd, txid, s)
-    viewers = gw.json("GET", "/api/v1/streams/demo/viewers")[1]["viewers"]
-    assert viewers[0]["state"] == "dtls" and viewers[0]["remote"].startswith("127.0.0.1:")
+    # The worker moves the viewer on after it answered: the API may see it a moment later.
+    viewers = wait_for(lambda: (v := gw.json("GET", "/api/v1/streams/demo/viewers")[1]["viewers"])
+                       and v[0]["state"] == "dtls" and v, 5, what="viewer in state dtls")
+    assert viewers[0]["remote"].startswith("127.0.0.1:")
 
     async def watch():
         v = Viewer(gw.base, "demo", want_video=5, want_audio=0)
