@@ -170,8 +170,8 @@ main(int argc, char **argv)
     goto config_error;
 
   /* Plugins declare config groups, so load them before validating. */
-  plugin_dir = auto_path(hc_config_string(cfg, "gateway", "plugin_dir"),
-                         HC_BUILD_ROOT "/plugins", HC_PLUGIN_INSTALL_DIR);
+  plugin_dir = auto_path(hc_config_string(cfg, "gateway", "plugin_dir"), HC_BUILD_ROOT "/plugins",
+                         HC_PLUGIN_INSTALL_DIR);
   if (!hc_plugins_load(plugin_dir, &err) || !hc_plugins_add_builtin(&hc_whip_source_plugin, &err) ||
       !hc_plugins_add_builtin(&hc_switch_source_plugin, &err) ||
       !hc_plugins_add_builtin(&hc_switch_tap_plugin, &err))

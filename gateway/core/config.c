@@ -49,8 +49,8 @@ typedef struct {
 
 struct HcConfig {
   GKeyFile *kf;
-  char *name; /* file name used in messages */
-  char *text; /* the loaded text, to find line numbers */
+  char *name;    /* file name used in messages */
+  char *text;    /* the loaded text, to find line numbers */
   GArray *decls; /* of Decl, in declaration order */
 };
 
@@ -195,9 +195,8 @@ find_line(HcConfig *cfg, const char *group, const char *key)
   return found;
 }
 
-static void
-set_error(HcConfig *cfg, GError **error, const char *group, const char *key, const char *fmt,
-          ...) G_GNUC_PRINTF(5, 6);
+static void set_error(HcConfig *cfg, GError **error, const char *group, const char *key,
+                      const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 
 static void
 set_error(HcConfig *cfg, GError **error, const char *group, const char *key, const char *fmt, ...)
@@ -226,8 +225,8 @@ value_ok(const HcConfigKey *k, const char *v, char **expected)
   case HC_CFG_STRING: {
     glong len = g_utf8_validate(v, -1, NULL) ? g_utf8_strlen(v, -1) : -1;
     if (len < k->min || len > k->max) {
-      *expected = g_strdup_printf("expected a UTF-8 text of %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                                  " characters",
+      *expected = g_strdup_printf("expected a UTF-8 text of %" G_GINT64_FORMAT
+                                  " to %" G_GINT64_FORMAT " characters",
                                   k->min, k->max);
       return FALSE;
     }
@@ -236,8 +235,8 @@ value_ok(const HcConfigKey *k, const char *v, char **expected)
   case HC_CFG_INT: {
     gint64 n;
     if (!g_ascii_string_to_signed(v, 10, k->min, k->max, &n, NULL)) {
-      *expected = g_strdup_printf("expected an integer from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
-                                  k->min, k->max);
+      *expected = g_strdup_printf(
+        "expected an integer from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, k->min, k->max);
       return FALSE;
     }
     return TRUE;
@@ -428,8 +427,10 @@ hc_config_document(HcConfig *cfg)
     char *name = tmpl ? g_strndup(d->group, strlen(d->group) - 2) : g_strdup(d->group);
 
     if (tmpl)
-      g_string_append_printf(s, "\n# One [%s NAME] group per %s; NAME is [A-Za-z0-9_-]{1,64}.\n"
-                                "[%s demo]\n", name, name, name);
+      g_string_append_printf(s,
+                             "\n# One [%s NAME] group per %s; NAME is [A-Za-z0-9_-]{1,64}.\n"
+                             "[%s demo]\n",
+                             name, name, name);
     else
       g_string_append_printf(s, "\n[%s]\n", name);
     for (const HcConfigKey *k = d->keys; k && k->key; k++) {

@@ -2,7 +2,9 @@
  * Used by the HTTP layer to answer errors and by logging. */
 #include "error.h"
 
-G_DEFINE_QUARK(hallcast-error-quark, hc_error)
+// clang-format off: the quark's name is one token to the macro
+G_DEFINE_QUARK(hallcast - error - quark, hc_error)
+// clang-format on
 
 static const struct {
   int code;

@@ -49,8 +49,7 @@ hc_plugin_check(const HcPlugin *p, const char *where, GError **error)
   case HC_PLUGIN_SOURCE:
     if (!p->scheme || !*p->scheme || (!p->source_create && !p->source_open)) {
       g_set_error(error, HC_ERROR, HC_EPLUGIN,
-                  "%s: source plugin needs scheme and source_open or source_create",
-                  where);
+                  "%s: source plugin needs scheme and source_open or source_create", where);
       return FALSE;
     }
     break;

@@ -40,8 +40,8 @@ void hc_http_set_status(HcHttpResponse *resp, int status);
 /* Adds a response header; name without the colon. */
 void hc_http_add_header(HcHttpResponse *resp, const char *name, const char *value);
 /* Body and content type; the text is copied. */
-void hc_http_set_body(HcHttpResponse *resp, int status, const char *content_type,
-                      const char *body, gsize len);
+void hc_http_set_body(HcHttpResponse *resp, int status, const char *content_type, const char *body,
+                      gsize len);
 /* JSON body; steals the reference to obj. */
 void hc_http_set_json(HcHttpResponse *resp, int status, json_t *obj);
 /* {"error":{"code":NAME,"message":...,"field":field?}} with the status of the

@@ -37,8 +37,8 @@ track(GString *out, const char *stream, const char *kind, const HcTrackInfo *t)
 void
 hc_api_metrics(const HcHttpRequest *req, HcHttpResponse *resp)
 {
-  static const HcStreamState states[] = {HC_STREAM_STARTING, HC_STREAM_LIVE,
-                                         HC_STREAM_RECONNECTING, HC_STREAM_IDLE, HC_STREAM_ERROR};
+  static const HcStreamState states[] = {HC_STREAM_STARTING, HC_STREAM_LIVE, HC_STREAM_RECONNECTING,
+                                         HC_STREAM_IDLE, HC_STREAM_ERROR};
   GPtrArray *all = hc_streams_list();
   HcStreamInfo *infos = g_new0(HcStreamInfo, all->len + 1);
   GString *out = g_string_new(NULL);

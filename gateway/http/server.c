@@ -499,8 +499,8 @@ hc_http_start(const HcHttpConfig *cfg, GMainLoop *loop, GError **error)
   info.pvo = &ws_pvo;
   /* The vhost (the listening socket) is made apart from the context: with
    * libuv, a context whose default vhost cannot bind is still returned. */
-  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
-                 LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+  info.options =
+    LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   info.foreign_loops = foreign_loops;
   info.vhost_name = "hallcast";
   info.max_http_header_data = 8192;

@@ -75,8 +75,8 @@ struct HcConn {
   gint64 refilled_us[HC_RATE_N];
   guint bad;
   GByteArray *rx;
-  gboolean rx_paused; /* reading stopped until the queue drains */
-  gboolean closing;   /* close once the queue is written */
+  gboolean rx_paused;  /* reading stopped until the queue drains */
+  gboolean closing;    /* close once the queue is written */
   gboolean close_sent; /* the closing handshake has started */
   int close_code;
   char close_reason[64];

@@ -46,8 +46,8 @@ on_sample(GstAppSink *sink, gpointer data)
    * PTS, which x264enc offsets by 1000 hours) plus the base time, so video
    * and audio map to one clock in the sender reports. */
   if (GST_BUFFER_PTS_IS_VALID(buf) && GST_CLOCK_TIME_IS_VALID(base)) {
-    GstClockTime rt = gst_segment_to_running_time(gst_sample_get_segment(sample),
-                                                  GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+    GstClockTime rt = gst_segment_to_running_time(gst_sample_get_segment(sample), GST_FORMAT_TIME,
+                                                  GST_BUFFER_PTS(buf));
     if (GST_CLOCK_TIME_IS_VALID(rt))
       t = (gint64)((base + rt) / 1000);
   }

@@ -26,7 +26,7 @@ struct HcRtpOut {
   /* atomic: set by the packetiser when the ring has news for worker i, cleared
    * by that worker; the eventfd is written only on the 0 -> 1 change. */
   gint dirty[HC_FANOUT_MAX_WORKERS];
-  gint64 last_key_request_us;          /* atomic: rate limit of keyframe requests */
+  gint64 last_key_request_us; /* atomic: rate limit of keyframe requests */
   /* atomic: a WHIP publisher writes the rings (media/publisher.c); the
    * packetiser branches drop what they make */
   gint external;

@@ -19,23 +19,23 @@ typedef enum {
 } HcStreamState;
 
 typedef struct {
-  char codec[16]; /* "H264", "AAC", "OPUS"; empty if the track is absent */
-  int width, height; /* video only */
-  double fps;        /* video only: nominal frame rate from the caps, 0 if not given */
-  double measured_fps; /* video only: frames per second counted over the last seconds */
+  char codec[16];           /* "H264", "AAC", "OPUS"; empty if the track is absent */
+  int width, height;        /* video only */
+  double fps;               /* video only: nominal frame rate from the caps, 0 if not given */
+  double measured_fps;      /* video only: frames per second counted over the last seconds */
   double keyframe_interval; /* video only: seconds between the last two keyframes, 0 if unknown */
-  int rate, channels; /* audio only */
-  double bitrate;     /* bit/s over the last seconds */
+  int rate, channels;       /* audio only */
+  double bitrate;           /* bit/s over the last seconds */
 } HcTrackInfo;
 
 /* A consistent copy of a stream's public state, for the API. */
 typedef struct {
   const char *name;
-  char *url; /* credentials masked; owned, free with hc_stream_info_clear */
+  char *url;          /* credentials masked; owned, free with hc_stream_info_clear */
   const char *origin; /* "config" or "api" */
   HcStreamState state;
   char *last_error; /* owned, may be NULL */
-  gint64 uptime_s; /* seconds live, 0 if not live */
+  gint64 uptime_s;  /* seconds live, 0 if not live */
   guint reconnects; /* times the source was made again after a loss */
   HcTrackInfo video, audio;
 } HcStreamInfo;

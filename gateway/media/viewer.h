@@ -62,7 +62,7 @@ typedef struct HcViewer {
   HcViewerTrack video, audio;
   guint nack_budget; /* retransmissions left this second */
   gint64 nack_window_us;
-  gboolean registered;  /* in the registry; guarded by its mutex */
+  gboolean registered; /* in the registry; guarded by its mutex */
   /* Set for a WHIP publisher's peer (media/publisher.c): it sends, we
    * receive; a reference, dropped when the peer is freed. */
   struct HcPublisher *publisher;

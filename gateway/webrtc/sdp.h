@@ -39,8 +39,7 @@ int hc_sdp_parse_offer(const char *text, gsize len, gboolean has_video, gboolean
 
 /* Reads a WHIP publisher's offer (sendonly or sendrecv m-lines, H.264
  * packetization-mode=1 and/or Opus), with the same errors. */
-int hc_sdp_parse_publish_offer(const char *text, gsize len, HcSdpOffer *offer,
-                               const char **reason);
+int hc_sdp_parse_publish_offer(const char *text, gsize len, HcSdpOffer *offer, const char **reason);
 
 typedef struct {
   const char *ice_ufrag, *ice_pwd;

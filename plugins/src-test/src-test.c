@@ -16,8 +16,9 @@ typedef struct {
   gboolean audio;
 } Params;
 
-static const char *const patterns[] = {"ball", "smpte", "snow", "bar", "pinwheel", "spokes",
-                                       "gradient", "colors", "circular", "zone-plate", NULL};
+static const char *const patterns[] = {"ball",     "smpte",      "snow",     "bar",
+                                       "pinwheel", "spokes",     "gradient", "colors",
+                                       "circular", "zone-plate", NULL};
 
 static const struct {
   const char *name;
@@ -125,7 +126,8 @@ src_create(const char *url, GError **error)
   desc = g_strdup_printf(
     "videotestsrc is-live=true pattern=%s horizontal-speed=4 ! "
     "video/x-raw,width=%" G_GINT64_FORMAT ",height=%" G_GINT64_FORMAT ",framerate=%" G_GINT64_FORMAT
-    "/1 ! timeoverlay font-desc=\"Sans 28\" halignment=left valignment=top shaded-background=true ! "
+    "/1 ! timeoverlay font-desc=\"Sans 28\" halignment=left valignment=top shaded-background=true "
+    "! "
     "videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=%" G_GINT64_FORMAT
     " bitrate=%" G_GINT64_FORMAT " ! video/x-h264,profile=constrained-baseline ! "
     "queue name=vout max-size-time=1000000000 %s",

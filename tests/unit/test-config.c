@@ -121,8 +121,8 @@ test_out_of_range(void)
 static void
 test_missing_required(void)
 {
-  refused("[stream cam]\n", (const char *const[]){"[stream cam]", "missing required key 'url'",
-                                                  NULL});
+  refused("[stream cam]\n",
+          (const char *const[]){"[stream cam]", "missing required key 'url'", NULL});
 }
 
 static void

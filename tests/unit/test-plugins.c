@@ -32,8 +32,11 @@ fake_detach(gpointer h, gboolean remove_files)
 static void
 test_check(void)
 {
-  HcPlugin ok = {.api_version = HC_PLUGIN_API_VERSION, .name = "x", .kind = HC_PLUGIN_SOURCE,
-                 .scheme = "x", .source_create = fake_create};
+  HcPlugin ok = {.api_version = HC_PLUGIN_API_VERSION,
+                 .name = "x",
+                 .kind = HC_PLUGIN_SOURCE,
+                 .scheme = "x",
+                 .source_create = fake_create};
   HcPlugin p;
   GError *err = NULL;
 

@@ -35,10 +35,10 @@ typedef enum {
 typedef struct {
   const char *key;
   HcConfigType type;
-  const char *def; /* default value as written in the file, NULL = required */
-  gint64 min, max; /* HC_CFG_INT only */
+  const char *def;     /* default value as written in the file, NULL = required */
+  gint64 min, max;     /* HC_CFG_INT only */
   const char *choices; /* HC_CFG_ENUM only: "a|b|c" */
-  const char *help; /* one line for the shipped config file */
+  const char *help;    /* one line for the shipped config file */
 } HcConfigKey;
 
 /* Services the gateway offers a plugin; valid from init() to shutdown(). */
@@ -67,11 +67,11 @@ typedef struct {
 typedef struct {
   const char *stream; /* the stream's name */
   const char *url;
-  const char *key;    /* [stream NAME] key=: RTMP stream key, SRT passphrase; "" if none.
-                       * A secret: never log it. */
-  gboolean waits;     /* set by the plugin: the source waits for a publisher (RTMP,
-                       * SRT listener), so the stream is idle, not reconnecting,
-                       * while it has none */
+  const char *key; /* [stream NAME] key=: RTMP stream key, SRT passphrase; "" if none.
+                    * A secret: never log it. */
+  gboolean waits;  /* set by the plugin: the source waits for a publisher (RTMP,
+                    * SRT listener), so the stream is idle, not reconnecting,
+                    * while it has none */
 } HcSourceArgs;
 
 typedef struct {
