@@ -2,8 +2,9 @@
  * Used by the HTTP layer to answer errors and by logging. */
 #include "error.h"
 
-// clang-format off: the quark's name is one token to the macro
-G_DEFINE_QUARK(hallcast - error - quark, hc_error)
+/* The quark's name is one token to the macro: not for clang-format. */
+// clang-format off
+G_DEFINE_QUARK(hallcast-error-quark, hc_error)
 // clang-format on
 
 static const struct {
