@@ -77,6 +77,7 @@ struct HcConn {
   GByteArray *rx;
   gboolean rx_paused; /* reading stopped until the queue drains */
   gboolean closing;   /* close once the queue is written */
+  gboolean close_sent; /* our close frame is out: discard input until the peer's */
   int close_code;
   char close_reason[64];
 };
