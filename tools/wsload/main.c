@@ -82,6 +82,17 @@ proc_rss_kib(int pid)
   return rss;
 }
 
+/* This process's own CPU time, microseconds. */
+static gint64
+self_cpu_us(void)
+{
+  struct rusage ru;
+
+  getrusage(RUSAGE_SELF, &ru);
+  return (gint64)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * G_USEC_PER_SEC + ru.ru_utime.tv_usec +
+         ru.ru_stime.tv_usec;
+}
+
 static void
 raise_nofile(int need)
 {
@@ -303,7 +314,7 @@ main(int argc, char **argv)
   Options *o = &l.opt;
   gint64 t0 = g_get_monotonic_time(), end, rss0, rss1, cpu0, cpu1, idle0, idle1, ramp_cpu0,
          ramp_cpu1;
-  gint64 ramp_us, ask_t0;
+  gint64 ramp_us, ask_t0, ask_us, self0, self1;
   double p50, p99, pmax, events;
   GString *report;
   gsize exp;
@@ -359,6 +370,7 @@ main(int argc, char **argv)
   idle1 = proc_cpu_us(o->pid);
 
   cpu0 = proc_cpu_us(o->pid);
+  self0 = self_cpu_us();
   l.expected = expected(&l);
   ask_t0 = g_get_monotonic_time();
   for (int k = 0; k < o->questions && g_get_monotonic_time() < end; k++) {
@@ -367,6 +379,8 @@ main(int argc, char **argv)
   }
   loop_until(&l, end, all_delivered, NULL);
   cpu1 = proc_cpu_us(o->pid);
+  self1 = self_cpu_us();
+  ask_us = MAX(1, g_get_monotonic_time() - ask_t0);
 
   exp = l.expected;
   qsort(l.run.latency_ms, l.run.delivered, sizeof(float), cmp_float);
@@ -396,6 +410,8 @@ main(int argc, char **argv)
   field(report, "gw_idle_cpu_pct",
         o->idle_ms > 0 ? (double)(idle1 - idle0) / (o->idle_ms * 10.0) : NAN);
   field(report, "gw_rss_kib", (double)rss1);
+  /* Whether the load generator itself was busy while it measured. */
+  field(report, "wsload_cpu_pct", (double)(self1 - self0) * 100 / ask_us);
   field(report, "gw_rss_kib_per_conn", l.run.joined ? (double)(rss1 - rss0) / l.run.joined : NAN);
   g_string_truncate(report, report->len - 1);
   g_string_append(report, "}\n");
