@@ -77,7 +77,8 @@ struct HcConn {
   GByteArray *rx;
   gboolean rx_paused; /* reading stopped until the queue drains */
   gboolean closing;   /* close once the queue is written */
-  gboolean close_sent; /* our close frame is out: discard input until the peer's */
+  /* Our close frame is out: input is discarded until the peer's close. */
+  gboolean close_sent;
   int close_code;
   char close_reason[64];
 };
