@@ -36,6 +36,9 @@ const HcConfigKey hc_stream_keys[] = {
   {"key", HC_CFG_STRING, "", 0, 255, NULL,
    "Publish key, a secret: the RTMP stream key (rtmp://host/live/KEY), the SRT passphrase, "
    "the WHIP Bearer token."},
+  {"view_key", HC_CFG_STRING, "", 0, 255, NULL,
+   "Viewing key, a secret: when set, WHEP viewers must send Authorization: Bearer with it; "
+   "empty: anyone may watch."},
   {NULL},
 };
 

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "http.h"
 #include "interact/interact.h"
+#include "uv-source.h"
 #include "whep.h"
 #include "whip.h"
 
@@ -60,6 +61,9 @@ static const Route routes[] = {
 
 static struct lws_context *context;
 static HcHttpConfig config;
+/* lws runs on libuv (epoll), and libuv runs as one source of the main loop. */
+static uv_loop_t uv_loop;
+static GSource *uv_source;
 
 static const struct {
   enum lws_token_indexes token;
@@ -394,12 +398,15 @@ on_writeable(struct lws *wsi, Conn *c)
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* Routes the request and writes the response's first part at once: a small
+ * response (most: playlists, API answers) is then done without asking for
+ * WRITEABLE, which costs two epoll_ctl calls and a loop iteration per request.
+ * lws keeps what the socket does not take and sends it before anything else. */
 static int
 dispatch(struct lws *wsi, Conn *c)
 {
   route(wsi, c);
-  lws_callback_on_writable(wsi);
-  return 0;
+  return on_writeable(wsi, c);
 }
 
 static int
@@ -479,8 +486,9 @@ gboolean
 hc_http_start(const HcHttpConfig *cfg, GMainLoop *loop, GError **error)
 {
   struct lws_context_creation_info info;
-  void *foreign_loops[1] = {loop};
+  void *foreign_loops[1] = {&uv_loop};
 
+  (void)loop; /* the default main context: the one the loop runs */
   config = *cfg;
   hc_static_init(cfg->web_root, cfg->hls_root);
   lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_glib);
@@ -489,13 +497,20 @@ hc_http_start(const HcHttpConfig *cfg, GMainLoop *loop, GError **error)
   info.iface = cfg->address;
   info.protocols = protocols;
   info.pvo = &ws_pvo;
-  info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_VALIDATE_UTF8;
+  /* The vhost (the listening socket) is made apart from the context: with
+   * libuv, a context whose default vhost cannot bind is still returned. */
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+                 LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   info.foreign_loops = foreign_loops;
   info.vhost_name = "hallcast";
   info.max_http_header_data = 8192;
   info.timeout_secs = 30;
+  uv_loop_init(&uv_loop);
+  uv_source = hc_uv_source_new(&uv_loop);
+  g_source_attach(uv_source, NULL);
   context = lws_create_context(&info);
-  if (!context) {
+  if (!context || !lws_create_vhost(context, &info)) {
+    hc_http_stop();
     g_set_error(error, HC_ERROR, HC_EINTERNAL, "cannot listen for HTTP on %s:%d", cfg->address,
                 cfg->port);
     return FALSE;
@@ -514,5 +529,14 @@ hc_http_stop(void)
   if (context) {
     lws_context_destroy(context);
     context = NULL;
+  }
+  if (uv_source) {
+    g_source_destroy(uv_source);
+    g_source_unref(uv_source);
+    uv_source = NULL;
+    /* lws closes its libuv handles asynchronously: let them finish. */
+    hc_uv_drain(&uv_loop, G_USEC_PER_SEC);
+    if (uv_loop_close(&uv_loop) != 0)
+      g_warning("libuv loop still had handles at exit");
   }
 }

@@ -92,15 +92,24 @@ resolve(int root, const char *path, const char *index, char name[PATH_MAX], stru
   if (root < 0 || hc_path_normalise(path, name, PATH_MAX) != 0)
     return -1;
   fd = open_beneath(root, name);
-  if (fd >= 0 && fstat(fd, st) == 0 && S_ISDIR(st->st_mode) && index) {
+  if (fd < 0 || fstat(fd, st) != 0) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  if (S_ISDIR(st->st_mode) && index) {
     size_t n = strlen(name);
 
     close(fd);
     if (g_snprintf(name + n, PATH_MAX - n, "%s%s", n ? "/" : "", index) >= (int)(PATH_MAX - n))
       return -1;
     fd = open_beneath(root, name);
+    if (fd >= 0 && fstat(fd, st) != 0) {
+      close(fd);
+      fd = -1;
+    }
   }
-  if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
+  if (fd >= 0 && !S_ISREG(st->st_mode)) {
     close(fd);
     fd = -1;
   }

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <libwebsockets.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -25,51 +26,117 @@ hc_whep_set_authorize(HcWhepAuthorize fn)
   authorize = fn;
 }
 
+/* The IPv4 address this HTTP request came in on, or INADDR_ANY if unknown. */
+static struct in_addr
+request_local_address(const HcHttpRequest *req)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  struct in_addr a = {0};
+  int fd = lws_get_socket_fd(req->wsi);
+
+  if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+    return a;
+  if (ss.ss_family == AF_INET)
+    a = ((struct sockaddr_in *)&ss)->sin_addr;
+  else if (ss.ss_family == AF_INET6 &&
+           IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
+    memcpy(&a, ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, 4);
+  return a;
+}
+
 void
 hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN],
                             const char *list[4])
 {
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof ss;
+  const char *bound = hc_webrtc_udp_address();
+  struct in_addr a;
   guint n = 0;
-  int fd = lws_get_socket_fd(req->wsi);
 
   if (hc_webrtc_public_ip()[0])
     g_strlcpy(addrs[n++], hc_webrtc_public_ip(), INET_ADDRSTRLEN);
-  if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
-    struct in_addr a = {0};
-    if (ss.ss_family == AF_INET)
-      a = ((struct sockaddr_in *)&ss)->sin_addr;
-    else if (ss.ss_family == AF_INET6 &&
-             IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
-      memcpy(&a, ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, 4);
+  if (inet_pton(AF_INET, bound, &a) == 1 && a.s_addr != INADDR_ANY) {
+    /* Sockets bound to one address receive nothing sent to another. */
+    if (strcmp(bound, hc_webrtc_public_ip()) != 0)
+      g_strlcpy(addrs[n++], bound, INET_ADDRSTRLEN);
+  } else {
+    a = request_local_address(req);
     if (a.s_addr != INADDR_ANY && a.s_addr != htonl(INADDR_LOOPBACK))
       inet_ntop(AF_INET, &a, addrs[n++], INET_ADDRSTRLEN);
+    g_strlcpy(addrs[n++], "127.0.0.1", INET_ADDRSTRLEN);
   }
-  g_strlcpy(addrs[n++], "127.0.0.1", INET_ADDRSTRLEN);
   for (guint i = 0; i < n; i++)
     list[i] = addrs[i];
   list[n] = NULL;
 }
 
+char *
+hc_http_bearer(const HcHttpRequest *req)
+{
+  char *h = hc_http_header(req, "authorization");
+  char *token = h && g_ascii_strncasecmp(h, "Bearer ", 7) == 0 ? g_strdup(h + 7) : NULL;
+
+  g_free(h);
+  return token;
+}
+
+gboolean
+hc_http_secret_equal(const char *given, const char *secret)
+{
+  size_t n = given ? strlen(given) : 0;
+
+  return given && secret[0] && n == strlen(secret) && CRYPTO_memcmp(given, secret, n) == 0;
+}
+
+void
+hc_http_sdp_created(HcHttpResponse *resp, const char *collection, const char *name, const char *id,
+                    char *answer)
+{
+  char *loc = g_strdup_printf("%s/%s/%s", collection, name, id);
+
+  hc_http_add_header(resp, "location", loc);
+  hc_http_add_header(resp, "accept-patch", "application/trickle-ice-sdpfrag");
+  hc_http_add_header(resp, "cache-control", "no-store");
+  hc_http_set_body(resp, 201, "application/sdp", answer, strlen(answer));
+  g_free(loc);
+  g_free(answer);
+}
+
+gboolean
+hc_http_require_sdp(const HcHttpRequest *req, HcHttpResponse *resp)
+{
+  char *ctype = hc_http_header(req, "content-type");
+  gboolean ok = ctype && g_str_has_prefix(ctype, "application/sdp");
+
+  if (!ok)
+    hc_http_set_error(resp, HC_EUNSUPPORTED, "content-type",
+                      "the body must be an SDP offer with Content-Type: application/sdp");
+  g_free(ctype);
+  return ok;
+}
+
+/* A stream with a view_key takes that key (or what the token hook accepts);
+ * one without takes anyone, unless the token hook says otherwise. */
 static gboolean
 check_auth(const HcHttpRequest *req, const char *stream, HcHttpResponse *resp)
 {
-  char *h;
-  const char *bearer = NULL;
-  int rc;
+  const char *key = hc_webrtc_view_key(stream);
+  char *bearer;
+  int rc = 0;
 
-  if (!authorize)
+  if (!key[0] && !authorize)
     return TRUE;
-  h = hc_http_header(req, "authorization");
-  if (h && g_ascii_strncasecmp(h, "Bearer ", 7) == 0)
-    bearer = h + 7;
-  rc = authorize(stream, bearer);
+  bearer = hc_http_bearer(req);
+  if (key[0])
+    rc = hc_http_secret_equal(bearer, key) ? 0 : HC_EUNAUTHORIZED;
+  if ((rc != 0 || !key[0]) && authorize)
+    rc = authorize(stream, bearer);
+  g_free(bearer);
   if (rc != 0) {
     hc_http_add_header(resp, "www-authenticate", "Bearer");
-    hc_http_set_error(resp, rc, NULL, "a valid Bearer token is required to watch %s", stream);
+    hc_http_set_error(resp, rc, "authorization",
+                      "watching %s needs Authorization: Bearer with its viewing key", stream);
   }
-  g_free(h);
   return rc == 0;
 }
 
@@ -78,7 +145,7 @@ offer(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
 {
   HcStream *s = hc_streams_lookup(name);
   HcRtpOut *out;
-  char *ctype, *answer, *loc, addrs[3][INET_ADDRSTRLEN];
+  char *answer, addrs[3][INET_ADDRSTRLEN];
   const char *reason, *list[4];
   gsize len;
   const char *text = g_bytes_get_data(req->body, &len);
@@ -92,14 +159,8 @@ offer(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
   }
   if (!check_auth(req, name, resp))
     return;
-  ctype = hc_http_header(req, "content-type");
-  if (!ctype || !g_str_has_prefix(ctype, "application/sdp")) {
-    hc_http_set_error(resp, HC_EUNSUPPORTED, "content-type",
-                      "the body must be an SDP offer with Content-Type: application/sdp");
-    g_free(ctype);
+  if (!hc_http_require_sdp(req, resp))
     return;
-  }
-  g_free(ctype);
   out = hc_stream_rtp_out(s);
   if (!out) {
     hc_http_add_header(resp, "retry-after", "2");
@@ -135,14 +196,8 @@ offer(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
     answer = hc_sdp_build_answer(&o, &p);
   }
   hc_fanout_add(v);
-  loc = g_strdup_printf("/whep/%s/%s", name, v->id);
   g_info("viewer %s (stream %s): offer accepted, worker %u", v->id, name, v->worker);
-  hc_http_add_header(resp, "location", loc);
-  hc_http_add_header(resp, "accept-patch", "application/trickle-ice-sdpfrag");
-  hc_http_add_header(resp, "cache-control", "no-store");
-  hc_http_set_body(resp, 201, "application/sdp", answer, strlen(answer));
-  g_free(loc);
-  g_free(answer);
+  hc_http_sdp_created(resp, "/whep", name, v->id, answer);
 }
 
 static void

@@ -16,25 +16,42 @@ void hc_whep_viewers(const char *stream, HcHttpResponse *resp);
 /* WebRTC viewers of a stream, for the stream list. */
 guint hc_whep_viewer_count(const char *stream);
 
-/* Token check hook (set by the tokens module): 0 to allow, or a negative
- * HC_E* code (HC_EUNAUTHORIZED, HC_EFORBIDDEN). bearer may be NULL when the
- * request has no Authorization: Bearer header. NULL hook: open access. */
 /* Host candidates for an SDP answer (WHEP and WHIP): [webrtc] public_ip if
- * set, the address this HTTP request came in on unless it is loopback or
- * any (what a client on the LAN reaches), and 127.0.0.1. Fills addrs and a
- * NULL-terminated list pointing into it. Main thread. */
+ * set, then where the fan-out sockets listen: [webrtc] udp_address when it
+ * is a specific address; for a wildcard bind, the address this HTTP request
+ * came in on unless it is loopback (what a client on the LAN reaches) and
+ * 127.0.0.1. Fills addrs and a NULL-terminated list pointing into it. Main
+ * thread. */
 void hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN],
                                  const char *list[4]);
+
+/* The token of Authorization: Bearer TOKEN (to g_free), or NULL. */
+char *hc_http_bearer(const HcHttpRequest *req);
+/* Constant-time: given (may be NULL) is secret, and secret is not empty. */
+gboolean hc_http_secret_equal(const char *given, const char *secret);
+
+/* TRUE if the request says Content-Type: application/sdp; else fills resp
+ * with 400 unsupported (field content-type) and returns FALSE. */
+gboolean hc_http_require_sdp(const HcHttpRequest *req, HcHttpResponse *resp);
+
+/* 201 Created with the SDP answer (taken, freed), Location
+ * COLLECTION/NAME/ID, Accept-Patch for trickle ICE and no caching. */
+void hc_http_sdp_created(HcHttpResponse *resp, const char *collection, const char *name,
+                         const char *id, char *answer);
 
 /* Routes COLLECTION/NAME (POST: post) and COLLECTION/NAME/ID (32 hex
  * characters: resource) for WHEP and WHIP; anything else is 404, another
  * method on NAME 405. req->tail is what follows "COLLECTION/". Main thread. */
 typedef void (*HcSessionPost)(const HcHttpRequest *req, HcHttpResponse *resp, const char *name);
-typedef void (*HcSessionResource)(const HcHttpRequest *req, HcHttpResponse *resp,
-                                  const char *name, const char *id);
+typedef void (*HcSessionResource)(const HcHttpRequest *req, HcHttpResponse *resp, const char *name,
+                                  const char *id);
 void hc_http_session_route(const HcHttpRequest *req, HcHttpResponse *resp, const char *collection,
                            HcSessionPost post, HcSessionResource resource);
 
+/* Token check hook (set by the tokens module): 0 to allow, or a negative
+ * HC_E* code (HC_EUNAUTHORIZED, HC_EFORBIDDEN). bearer may be NULL when the
+ * request has no Authorization: Bearer header. NULL hook: only streams with
+ * a view_key need a Bearer (the key; the hook may admit other tokens). */
 typedef int (*HcWhepAuthorize)(const char *stream, const char *bearer);
 void hc_whep_set_authorize(HcWhepAuthorize fn);
 

@@ -44,16 +44,14 @@ find_input(HcHttpResponse *resp, const char *name)
   return whip ? in : NULL;
 }
 
-/* Constant-time check of Authorization: Bearer against the publish key. */
+/* Authorization: Bearer must be the publish key. */
 static gboolean
 check_key(const HcHttpRequest *req, const HcWhipInput *in, HcHttpResponse *resp)
 {
-  char *h = hc_http_header(req, "authorization");
-  const char *bearer = h && g_ascii_strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
-  size_t n = bearer ? strlen(bearer) : 0;
-  gboolean ok = bearer && n == strlen(in->key) && CRYPTO_memcmp(bearer, in->key, n) == 0;
+  char *bearer = hc_http_bearer(req);
+  gboolean ok = hc_http_secret_equal(bearer, in->key);
 
-  g_free(h);
+  g_free(bearer);
   if (!ok) {
     hc_http_add_header(resp, "www-authenticate", "Bearer");
     hc_http_set_error(resp, HC_EUNAUTHORIZED, NULL,
@@ -67,7 +65,7 @@ static void
 publish(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
 {
   HcWhipInput *in = find_input(resp, name);
-  char *ctype, *answer, *loc, addrs[3][INET_ADDRSTRLEN];
+  char *answer, addrs[3][INET_ADDRSTRLEN];
   const char *reason, *list[4];
   gsize len;
   const char *text = g_bytes_get_data(req->body, &len);
@@ -78,14 +76,8 @@ publish(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
 
   if (!in || !check_key(req, in, resp))
     return;
-  ctype = hc_http_header(req, "content-type");
-  if (!ctype || !g_str_has_prefix(ctype, "application/sdp")) {
-    hc_http_set_error(resp, HC_EUNSUPPORTED, "content-type",
-                      "the body must be an SDP offer with Content-Type: application/sdp");
-    g_free(ctype);
+  if (!hc_http_require_sdp(req, resp))
     return;
-  }
-  g_free(ctype);
   rc = hc_sdp_parse_publish_offer(text ? text : "", text ? len : 0, &o, &reason);
   if (rc != 0) {
     hc_http_set_error(resp, rc, "sdp", "%s", reason);
@@ -103,16 +95,11 @@ publish(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
   }
   hc_whip_input_start(in, p);
   hc_fanout_add(v);
-  loc = g_strdup_printf("/whip/%s/%s", name, v->id);
   g_info("publisher %s (stream %s): offer accepted (%s%s), worker %u", v->id, name,
          o.video >= 0 ? "H.264" : "", o.audio >= 0 ? (o.video >= 0 ? " + Opus" : "Opus") : "",
          v->worker);
+  hc_http_sdp_created(resp, "/whip", name, v->id, answer);
   hc_publisher_unref(p);
-  hc_http_add_header(resp, "location", loc);
-  hc_http_add_header(resp, "cache-control", "no-store");
-  hc_http_set_body(resp, 201, "application/sdp", answer, strlen(answer));
-  g_free(loc);
-  g_free(answer);
 }
 
 static void

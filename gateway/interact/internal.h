@@ -77,8 +77,7 @@ struct HcConn {
   GByteArray *rx;
   gboolean rx_paused; /* reading stopped until the queue drains */
   gboolean closing;   /* close once the queue is written */
-  /* Our close frame is out: input is discarded until the peer's close. */
-  gboolean close_sent;
+  gboolean close_sent; /* the closing handshake has started */
   int close_code;
   char close_reason[64];
 };

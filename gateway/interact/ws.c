@@ -9,14 +9,7 @@
 #include "core/error.h"
 #include "internal.h"
 
-#define CLOSE_SLOW 1013  /* "try again later": reconnect with since */
-#define CLOSE_LINGER_S 2 /* after our close frame, wait this long for the peer's */
-/* lws 4.1 sends close frames itself only when a RECEIVE callback fails (a
- * failing WRITEABLE callback kills the socket at once), so ws.c writes its
- * own. lws-write.h keeps value 4 of enum lws_write_protocol for
- * LWS_WRITE_CLOSE ("handled by lws_close_reason()"); lws_write() frames it
- * as a close opcode. */
-#define HC_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
+#define CLOSE_SLOW 1013 /* "try again later": reconnect with since */
 
 G_STATIC_ASSERT(sizeof(HcConn) <= HC_INTERACT_CONN_SIZE);
 
@@ -59,37 +52,9 @@ conn_close(HcConn *c, int code, const char *reason)
   c->closing = TRUE;
   c->close_code = code;
   g_strlcpy(c->close_reason, reason, sizeof c->close_reason);
-  /* Input is read (and discarded) from now on, so the peer's close frame,
-   * and whatever it writes before it, is taken off the socket. */
-  if (c->rx_paused) {
-    c->rx_paused = FALSE;
-    lws_rx_flow_control(c->wsi, 1);
-  }
   /* A client that reads nothing never becomes writeable: bound the wait. */
   lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 10);
   lws_callback_on_writable(c->wsi);
-}
-
-/* Writes c's close frame and keeps the connection open, reading and
- * discarding, until the peer's close frame (then
- * LWS_CALLBACK_WS_PEER_INITIATED_CLOSE ends it) or CLOSE_LINGER_S. Closing
- * the socket at once would leave the client's unread writes in our kernel,
- * which then answers with a reset that can destroy the close frame before
- * the client reads it: the client would see 1006, not our code. */
-static int
-send_close(struct lws *wsi, HcConn *c)
-{
-  unsigned char buf[LWS_PRE + 2 + sizeof c->close_reason];
-  size_t n = strlen(c->close_reason);
-
-  buf[LWS_PRE] = (unsigned char)(c->close_code >> 8);
-  buf[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
-  memcpy(buf + LWS_PRE + 2, c->close_reason, n);
-  if (lws_write(wsi, buf + LWS_PRE, 2 + n, HC_LWS_WRITE_CLOSE) < (int)(2 + n))
-    return -1;
-  c->close_sent = TRUE;
-  lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_LINGER_S);
-  return 0;
 }
 
 static void
@@ -105,6 +70,7 @@ queue_clear(HcConn *c)
 void
 hc_ws_send(HcConn *c, HcWsMsg *m)
 {
+  /* Nothing more once lws's closing handshake has begun. */
   if (c->close_sent || (c->closing && c->close_code == CLOSE_SLOW))
     return;
   if (c->out_bytes + m->len > hc_interact_limits.max_queue) {
@@ -351,6 +317,20 @@ on_established(struct lws *wsi, HcConn *c)
   }
 }
 
+/* Starts the closing handshake now: lws sends the close frame with code and
+ * reason, then reads (and drops) what the client still sends until its close
+ * answer, so the client reads the code rather than a reset. Not by returning
+ * -1 from a callback: the libuv event library of Debian's lws closes such a
+ * connection a second time at once ("uv repeat test"), without the frame. */
+static void
+close_now(struct lws *wsi, HcConn *c, int code, const char *reason)
+{
+  c->closing = TRUE;
+  c->close_sent = TRUE;
+  lws_close_reason(wsi, code, (unsigned char *)reason, strlen(reason));
+  lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+}
+
 static int
 on_receive(struct lws *wsi, HcConn *c, const char *in, size_t len)
 {
@@ -364,8 +344,7 @@ on_receive(struct lws *wsi, HcConn *c, const char *in, size_t len)
     char reason[64];
     g_snprintf(reason, sizeof reason, "message over %" G_GSIZE_FORMAT " bytes",
                hc_interact_limits.max_message);
-    g_byte_array_set_size(c->rx, 0);
-    conn_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, reason);
+    close_now(wsi, c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, reason);
     return 0;
   }
   g_byte_array_append(c->rx, (const guint8 *)in, len);
@@ -386,13 +365,13 @@ on_receive(struct lws *wsi, HcConn *c, const char *in, size_t len)
 static int
 on_writeable(struct lws *wsi, HcConn *c)
 {
-  HcWsMsg *m;
+  HcWsMsg *m = g_queue_pop_head(&c->out);
 
-  if (c->close_sent)
+  if (!m) {
+    if (c->closing && !c->close_sent)
+      close_now(wsi, c, c->close_code, c->close_reason);
     return 0;
-  m = g_queue_pop_head(&c->out);
-  if (!m)
-    return c->closing ? send_close(wsi, c) : 0;
+  }
   c->out_bytes -= m->len;
   if (lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len) {
     hc_ws_msg_unref(m);
@@ -436,9 +415,6 @@ hc_interact_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     return on_receive(wsi, c, in, len);
   case LWS_CALLBACK_SERVER_WRITEABLE:
     return on_writeable(wsi, c);
-  case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-    /* The answer to our close frame: done (lws must not echo it). */
-    return c->close_sent ? -1 : 0;
   case LWS_CALLBACK_CLOSED:
     hc_session_detach(c);
     if (site_conns)

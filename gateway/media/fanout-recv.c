@@ -100,7 +100,7 @@ on_dtls(HcWorker *w, HcViewer *v, const guint8 *buf, gsize len)
       hc_worker_drop(w, v, "no SRTP profile negotiated");
       return;
     }
-    if (!(v->srtp = hc_srtp_new(v->profile, send, recv)) ||
+    if (!(v->srtp = (v->publisher ? hc_srtp_new : hc_srtp_new_rtcp)(v->profile, send, recv)) ||
         !(v->srtp_fast = hc_srtp_fast_new(v->profile, send))) {
       hc_worker_drop(w, v, "libsrtp refused the keys");
       return;

@@ -3,26 +3,12 @@
  * against what is left. Used by media/fanout.c. */
 #include "rtp.h"
 
+#include "bytes.h"
 #include "core/error.h"
 
 #define NTP_UNIX_OFFSET 2208988800ull
 
 enum { RTCP_SR = 200, RTCP_RR = 201, RTCP_RTPFB = 205, RTCP_PSFB = 206 };
-
-static guint32
-rd32(const guint8 *p)
-{
-  return (guint32)p[0] << 24 | (guint32)p[1] << 16 | (guint32)p[2] << 8 | p[3];
-}
-
-static void
-wr32(guint8 *p, guint32 v)
-{
-  p[0] = v >> 24;
-  p[1] = (v >> 16) & 0xff;
-  p[2] = (v >> 8) & 0xff;
-  p[3] = v & 0xff;
-}
 
 int
 hc_rtp_rewrite(guint8 *pkt, gsize len, guint8 pt, guint16 seq, guint32 ts_offset, guint32 ssrc)
@@ -32,15 +18,15 @@ hc_rtp_rewrite(guint8 *pkt, gsize len, guint8 pt, guint16 seq, guint32 ts_offset
   pkt[1] = (pkt[1] & 0x80) | (pt & 0x7f);
   pkt[2] = seq >> 8;
   pkt[3] = seq & 0xff;
-  wr32(pkt + 4, rd32(pkt + 4) + ts_offset);
-  wr32(pkt + 8, ssrc);
+  hc_wr32(pkt + 4, hc_rd32(pkt + 4) + ts_offset);
+  hc_wr32(pkt + 8, ssrc);
   return 0;
 }
 
 guint32
 hc_rtp_timestamp(const guint8 *pkt)
 {
-  return rd32(pkt + 4);
+  return hc_rd32(pkt + 4);
 }
 
 /* Report blocks of an SR or RR: 24 bytes each, after the sender's part. */
@@ -53,7 +39,7 @@ report_blocks(const guint8 *p, gsize plen, gsize skip, guint count, const HcRtcp
     gint32 lost = (gint32)(((guint32)b[5] << 16 | (guint32)b[6] << 8 | b[7]) << 8) >> 8;
 
     if (h->report)
-      h->report(data, rd32(b), b[4], lost, rd32(b + 12), rd32(b + 16), rd32(b + 20));
+      h->report(data, hc_rd32(b), b[4], lost, hc_rd32(b + 12), hc_rd32(b + 16), hc_rd32(b + 20));
   }
 }
 
@@ -80,7 +66,7 @@ hc_rtcp_parse(const guint8 *buf, gsize len, const HcRtcpHandler *h, gpointer dat
       report_blocks(p, plen, 8, count, h, data);
     else if (type == RTCP_RTPFB && count == 1 && plen >= 12) {
       /* Generic NACK (RFC 4585 6.2.1): FCI of (PID, BLP) pairs. */
-      guint32 media = rd32(p + 8);
+      guint32 media = hc_rd32(p + 8);
       for (gsize f = 12; f + 4 <= plen; f += 4) {
         guint16 pid = (guint16)(p[f] << 8 | p[f + 1]);
         guint16 blp = (guint16)(p[f + 2] << 8 | p[f + 3]);
@@ -93,12 +79,12 @@ hc_rtcp_parse(const guint8 *buf, gsize len, const HcRtcpHandler *h, gpointer dat
       }
     } else if (type == RTCP_PSFB && count == 1 && plen >= 12) {
       if (h->keyframe)
-        h->keyframe(data, rd32(p + 8)); /* PLI */
+        h->keyframe(data, hc_rd32(p + 8)); /* PLI */
     } else if (type == RTCP_PSFB && count == 4 && plen >= 20) {
       /* FIR (RFC 5104 4.3.1): FCI entries of (SSRC, seq, reserved). */
       for (gsize f = 12; f + 8 <= plen; f += 8)
         if (h->keyframe)
-          h->keyframe(data, rd32(p + f));
+          h->keyframe(data, hc_rd32(p + f));
     }
     off += plen;
   }
@@ -115,12 +101,12 @@ hc_rtcp_sender_report(guint8 *out, gsize cap, guint32 ssrc, guint64 ntp, guint32
   out[1] = RTCP_SR;
   out[2] = 0;
   out[3] = 6; /* 28 bytes / 4 - 1 */
-  wr32(out + 4, ssrc);
-  wr32(out + 8, (guint32)(ntp >> 32));
-  wr32(out + 12, (guint32)ntp);
-  wr32(out + 16, rtp_ts);
-  wr32(out + 20, packets);
-  wr32(out + 24, octets);
+  hc_wr32(out + 4, ssrc);
+  hc_wr32(out + 8, (guint32)(ntp >> 32));
+  hc_wr32(out + 12, (guint32)ntp);
+  hc_wr32(out + 16, rtp_ts);
+  hc_wr32(out + 20, packets);
+  hc_wr32(out + 24, octets);
   return 28;
 }
 

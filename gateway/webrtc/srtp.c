@@ -18,6 +18,7 @@
  * we send, one for what the viewer sends. */
 struct HcSrtp {
   srtp_t tx, rx;
+  gboolean rtp; /* FALSE: SRTCP only, RTP policies are null (never used) */
 };
 
 gboolean
@@ -56,8 +57,14 @@ hc_srtp_profile_name(int profile)
   }
 }
 
+/* rtp: whether libsrtp protects RTP with this policy (a WHIP publisher's
+ * media, the reference in tests); a viewer's RTP goes through srtp-fast.c,
+ * so its policy keeps what SRTCP needs: the null cipher and null auth cost
+ * a few bytes, a keyed AES and HMAC context far more. The RTCP keys do not
+ * depend on it (libsrtp's KDF takes the RTCP cipher's master key length
+ * when the RTP one has none). */
 static gboolean
-set_policy(srtp_policy_t *p, int profile)
+set_policy(srtp_policy_t *p, int profile, gboolean rtp)
 {
   memset(p, 0, sizeof *p);
   if (profile == 0x0007) {
@@ -69,21 +76,30 @@ set_policy(srtp_policy_t *p, int profile)
   } else {
     return FALSE;
   }
-  /* Window for the packets we retransmit on NACK (they reuse old indexes). */
-  p->window_size = 1024;
-  p->allow_repeat_tx = 1;
+  if (rtp) {
+    /* Window for the packets we retransmit on NACK (they reuse old indexes). */
+    p->window_size = 1024;
+    p->allow_repeat_tx = 1;
+  } else {
+    /* libsrtp picks the SRTCP format (AEAD or not) by the RTP cipher, so
+     * GCM keeps its RTP cipher; AES-CM drops an AES and an HMAC context. */
+    if (profile == 0x0001)
+      srtp_crypto_policy_set_null_cipher_hmac_null(&p->rtp);
+    p->window_size = 64; /* the smallest libsrtp takes; no RTP comes */
+  }
   return TRUE;
 }
 
-HcSrtp *
-hc_srtp_new(int profile, const guint8 send[HC_SRTP_MAX_KEY], const guint8 recv[HC_SRTP_MAX_KEY])
+static HcSrtp *
+session_new(int profile, const guint8 send[HC_SRTP_MAX_KEY], const guint8 recv[HC_SRTP_MAX_KEY],
+            gboolean rtp)
 {
   srtp_policy_t out, in;
   guint8 kout[HC_SRTP_MAX_KEY], kin[HC_SRTP_MAX_KEY];
   HcSrtp *s;
   srtp_err_status_t st;
 
-  if (!set_policy(&out, profile) || !set_policy(&in, profile))
+  if (!set_policy(&out, profile, rtp) || !set_policy(&in, profile, rtp))
     return NULL;
   memcpy(kout, send, sizeof kout);
   memcpy(kin, recv, sizeof kin);
@@ -92,6 +108,7 @@ hc_srtp_new(int profile, const guint8 send[HC_SRTP_MAX_KEY], const guint8 recv[H
   in.ssrc.type = ssrc_any_inbound;
   in.key = kin;
   s = g_new0(HcSrtp, 1);
+  s->rtp = rtp;
   st = srtp_create(&s->tx, &out);
   if (st == srtp_err_status_ok) {
     st = srtp_create(&s->rx, &in);
@@ -109,6 +126,19 @@ hc_srtp_new(int profile, const guint8 send[HC_SRTP_MAX_KEY], const guint8 recv[H
   return s;
 }
 
+HcSrtp *
+hc_srtp_new(int profile, const guint8 send[HC_SRTP_MAX_KEY], const guint8 recv[HC_SRTP_MAX_KEY])
+{
+  return session_new(profile, send, recv, TRUE);
+}
+
+HcSrtp *
+hc_srtp_new_rtcp(int profile, const guint8 send[HC_SRTP_MAX_KEY],
+                 const guint8 recv[HC_SRTP_MAX_KEY])
+{
+  return session_new(profile, send, recv, FALSE);
+}
+
 void
 hc_srtp_free(HcSrtp *s)
 {
@@ -122,7 +152,7 @@ hc_srtp_free(HcSrtp *s)
 int
 hc_srtp_protect(HcSrtp *s, guint8 *buf, int *len)
 {
-  return srtp_protect(s->tx, buf, len) == srtp_err_status_ok ? 0 : HC_EINVAL;
+  return s->rtp && srtp_protect(s->tx, buf, len) == srtp_err_status_ok ? 0 : HC_EINVAL;
 }
 
 int
@@ -134,7 +164,7 @@ hc_srtp_protect_rtcp(HcSrtp *s, guint8 *buf, int *len)
 int
 hc_srtp_unprotect(HcSrtp *s, guint8 *buf, int *len)
 {
-  return srtp_unprotect(s->rx, buf, len) == srtp_err_status_ok ? 0 : HC_EINVAL;
+  return s->rtp && srtp_unprotect(s->rx, buf, len) == srtp_err_status_ok ? 0 : HC_EINVAL;
 }
 
 int

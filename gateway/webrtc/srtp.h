@@ -22,6 +22,10 @@ const char *hc_srtp_profile_name(int profile);
 /* A session for profile with our send key+salt and the peer's; NULL on error. */
 HcSrtp *hc_srtp_new(int profile, const guint8 send[HC_SRTP_MAX_KEY],
                     const guint8 recv[HC_SRTP_MAX_KEY]);
+/* The same for a viewer, whose RTP srtp-fast.c protects: SRTCP only (both
+ * ways); hc_srtp_protect and hc_srtp_unprotect fail on it. */
+HcSrtp *hc_srtp_new_rtcp(int profile, const guint8 send[HC_SRTP_MAX_KEY],
+                         const guint8 recv[HC_SRTP_MAX_KEY]);
 void hc_srtp_free(HcSrtp *s);
 
 /* In place; buf must have HC_SRTP_TRAILER bytes of room after *len.

@@ -31,9 +31,27 @@ const HcConfigKey hc_webrtc_keys[] = {
   {NULL},
 };
 
-static char *public_ip;
+static char *public_ip, *udp_address;
+static GHashTable *view_keys; /* stream name -> [stream NAME] view_key, when set */
 static guint max_viewers;
 static gboolean started;
+
+static void
+load_view_keys(HcConfig *cfg)
+{
+  char **names = hc_config_instances(cfg, "stream");
+
+  view_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; names[i]; i++) {
+    char *group = g_strdup_printf("stream %s", names[i]);
+    const char *key = hc_config_string(cfg, group, "view_key");
+
+    if (key[0])
+      g_hash_table_insert(view_keys, g_strdup(names[i]), g_strdup(key));
+    g_free(group);
+  }
+  g_strfreev(names);
+}
 
 gboolean
 hc_webrtc_start(HcConfig *cfg, GError **error)
@@ -68,6 +86,8 @@ hc_webrtc_start(HcConfig *cfg, GError **error)
     hc_srtp_shutdown();
     return FALSE;
   }
+  udp_address = g_strdup(fc.udp_address);
+  load_view_keys(cfg);
   started = TRUE;
   return TRUE;
 }
@@ -81,6 +101,8 @@ hc_webrtc_stop(void)
   hc_dtls_shutdown();
   hc_srtp_shutdown();
   g_clear_pointer(&public_ip, g_free);
+  g_clear_pointer(&udp_address, g_free);
+  g_clear_pointer(&view_keys, g_hash_table_unref);
   started = FALSE;
 }
 
@@ -88,6 +110,20 @@ const char *
 hc_webrtc_public_ip(void)
 {
   return public_ip ? public_ip : "";
+}
+
+const char *
+hc_webrtc_udp_address(void)
+{
+  return udp_address ? udp_address : "0.0.0.0";
+}
+
+const char *
+hc_webrtc_view_key(const char *stream)
+{
+  const char *key = view_keys ? g_hash_table_lookup(view_keys, stream) : NULL;
+
+  return key ? key : "";
 }
 
 guint

@@ -15,6 +15,10 @@ void hc_webrtc_stop(void);
 
 /* [webrtc] values kept for http/whep.c; valid between start and stop. */
 const char *hc_webrtc_public_ip(void);
+const char *hc_webrtc_udp_address(void); /* "0.0.0.0" when the sockets bind any */
 guint hc_webrtc_max_viewers(void);
+/* [stream NAME] view_key of a configured stream, a secret never to log; ""
+ * when the stream has none (or was made through the API). */
+const char *hc_webrtc_view_key(const char *stream);
 
 #endif

@@ -26,6 +26,17 @@ def viewers(gw, name="demo"):
     return body["viewers"]
 
 
+def answered(gw, stream="demo"):
+    """An aiortc viewer whose offer was accepted, closed at once."""
+    async def run():
+        v = Viewer(gw.base, stream)
+        assert await v.connect() == 201, v.answer
+        await v.close()
+        return v
+
+    return asyncio.run(run())
+
+
 def test_aiortc_decodes_demo(gateway_factory):
     gw = gateway_factory(streams={"demo": "test://?width=640&height=360&bitrate=800"})
     info = gw.wait_live("demo")
@@ -50,14 +61,7 @@ def test_aiortc_decodes_demo(gateway_factory):
 def test_answer_is_ice_lite_passive_with_offered_payload_types(gateway_factory):
     gw = gateway_factory(streams={"demo": SMALL})
     gw.wait_live("demo")
-
-    async def run():
-        v = Viewer(gw.base, "demo")
-        assert await v.connect() == 201, v.answer
-        await v.close()
-        return v
-
-    v = asyncio.run(run())
+    v = answered(gw)
     offer = v.pc.localDescription.sdp
     a = v.answer
     assert "a=ice-lite" in a and "a=setup:passive" in a and "a=group:BUNDLE 0 1" in a
@@ -292,3 +296,64 @@ def test_stream_without_audio_rejects_the_audio_mline(gateway_factory):
     assert mlines[1].startswith("m=audio 0 ")
     assert "a=group:BUNDLE 0\r" in v.answer + "\r"
     assert ok and v.video_frames >= 10 and v.audio_frames == 0
+
+
+def candidates(answer):
+    return sorted({l.split()[4] for l in answer.splitlines() if l.startswith("a=candidate:")})
+
+
+def test_specific_udp_address_is_the_only_host_candidate(gateway_factory):
+    # HTTP listens on 127.0.0.1, the fan-out sockets on 127.0.0.2 alone: a
+    # candidate naming the HTTP address would lead nowhere.
+    gw = gateway_factory(streams={"demo": SMALL}, extra="[webrtc]\nudp_address=127.0.0.2\n")
+    gw.wait_live("demo")
+
+    async def run():
+        v = Viewer(gw.base, "demo", want_video=10, want_audio=5)
+        assert await v.connect() == 201, v.answer
+        try:
+            ok = await v.wait(30)
+            return v, ok
+        finally:
+            await v.close()
+
+    v, ok = asyncio.run(run())
+    assert candidates(v.answer) == ["127.0.0.2"], v.answer
+    assert ok, f"decoded {v.video_frames} video, {v.audio_frames} audio frames"
+    assert "127.0.0.2" in gw.log()
+
+
+def test_public_ip_comes_first_then_the_bound_address(gateway_factory):
+    gw = gateway_factory(streams={"demo": SMALL},
+                         extra="[webrtc]\nudp_address=127.0.0.2\npublic_ip=192.0.2.7\n")
+    gw.wait_live("demo")
+    v = answered(gw)
+    lines = [l.split()[4] for l in v.answer.splitlines() if l.startswith("a=candidate:")]
+    assert lines[:2] == ["192.0.2.7", "127.0.0.2"] and len(set(lines)) == 2, v.answer
+
+
+def test_wildcard_bind_offers_loopback(gateway_factory):
+    gw = gateway_factory(streams={"demo": SMALL}, extra="[webrtc]\nudp_address=0.0.0.0\n")
+    gw.wait_live("demo")
+
+    assert candidates(answered(gw).answer) == ["127.0.0.1"]
+
+
+def test_signalling_over_ipv6_loopback(gateway_factory):
+    # HTTP on the wildcard "::" takes IPv6 and IPv4; the offer comes over
+    # [::1]. The fan-out sockets are IPv4, so the candidate is 127.0.0.1.
+    gw = gateway_factory(streams={"demo": SMALL}, gateway_keys={"http_address": "::"})
+    gw.wait_live("demo")
+
+    async def run():
+        v = Viewer(f"http://[::1]:{gw.port}", "demo", want_video=10, want_audio=5)
+        assert await v.connect() == 201, v.answer
+        try:
+            return v, await v.wait(30)
+        finally:
+            await v.close()
+
+    v, ok = asyncio.run(run())
+    assert candidates(v.answer) == ["127.0.0.1"], v.answer
+    assert ok, f"decoded {v.video_frames} video, {v.audio_frames} audio frames"
+    assert f"listening for HTTP on :::{gw.port}" in gw.log()

@@ -1,66 +1,25 @@
 /* STUN for the load generator's ICE agent (RFC 5389, RFC 8445 attributes):
  * builds binding requests (controlling or controlled) and success responses
- * with MESSAGE-INTEGRITY (HMAC-SHA1, OpenSSL) and FINGERPRINT, and parses
- * whatever the gateway sends, bounds-checked. Called from media.c. */
+ * and parses whatever the gateway sends, bounds-checked. Attribute walking,
+ * MESSAGE-INTEGRITY and FINGERPRINT are the gateway's own (webrtc/stun.c,
+ * linked as libhc-stun). Called from media.c. */
 #include <errno.h>
 #include <ifaddrs.h>
-#include <openssl/hmac.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <string.h>
 
 #include "loadgen.h"
+#include "webrtc/bytes.h"
+#include "webrtc/stun.h"
 
 #define ATTR_MAPPED_ADDRESS 0x0001
 #define ATTR_USERNAME 0x0006
-#define ATTR_MESSAGE_INTEGRITY 0x0008
 #define ATTR_XOR_MAPPED_ADDRESS 0x0020
 #define ATTR_PRIORITY 0x0024
 #define ATTR_USE_CANDIDATE 0x0025
-#define ATTR_FINGERPRINT 0x8028
 #define ATTR_ICE_CONTROLLED 0x8029
 #define ATTR_ICE_CONTROLLING 0x802A
-#define FINGERPRINT_XOR 0x5354554Eu
-
-static uint32_t
-crc32_ieee(const uint8_t *p, size_t n)
-{
-  uint32_t crc = 0xFFFFFFFFu;
-
-  for (size_t i = 0; i < n; i++) {
-    crc ^= p[i];
-    for (int k = 0; k < 8; k++)
-      crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-  }
-  return ~crc;
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-  p[0] = v >> 8;
-  p[1] = v & 0xff;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-  p[0] = v >> 24;
-  p[1] = (v >> 16) & 0xff;
-  p[2] = (v >> 8) & 0xff;
-  p[3] = v & 0xff;
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-  return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 typedef struct {
   uint8_t *buf;
@@ -71,50 +30,27 @@ typedef struct {
 static uint8_t *
 attr(Writer *w, uint16_t type, size_t vlen)
 {
-  size_t padded = (vlen + 3) & ~(size_t)3;
-  uint8_t *p;
+  uint8_t *p = hc_stun_add_attr(w->buf, w->cap, &w->len, type, vlen);
 
-  if (w->len + 4 + padded > w->cap) {
-    w->overflow = TRUE;
-    return NULL;
-  }
-  p = w->buf + w->len;
-  put16(p, type);
-  put16(p + 2, (uint16_t)vlen);
-  memset(p + 4, 0, padded);
-  w->len += 4 + padded;
-  put16(w->buf + 2, (uint16_t)(w->len - 20));
-  return p + 4;
+  w->overflow |= p == NULL;
+  return p;
 }
 
 /* Appends MESSAGE-INTEGRITY (when password) and FINGERPRINT. */
 static int
 finish(Writer *w, const char *password)
 {
-  uint8_t *p;
-  unsigned int mac_len = 20;
+  size_t n = hc_stun_finish(w->buf, w->cap, w->len, password, password ? strlen(password) : 0);
 
-  if (password) {
-    p = attr(w, ATTR_MESSAGE_INTEGRITY, 20);
-    if (!p)
-      return -ENOSPC;
-    /* The length field already counts the integrity attribute, as required. */
-    if (!HMAC(EVP_sha1(), password, (int)strlen(password), w->buf, w->len - 24, p, &mac_len))
-      return -EIO;
-  }
-  p = attr(w, ATTR_FINGERPRINT, 4);
-  if (!p)
-    return -ENOSPC;
-  put32(p, crc32_ieee(w->buf, w->len - 8) ^ FINGERPRINT_XOR);
-  return (int)w->len;
+  return n ? (int)n : -ENOSPC;
 }
 
 static void
 header(Writer *w, uint16_t type, const uint8_t tid[12])
 {
-  put16(w->buf, type);
-  put16(w->buf + 2, 0);
-  put32(w->buf + 4, HC_LG_STUN_COOKIE);
+  hc_wr16(w->buf, type);
+  hc_wr16(w->buf + 2, 0);
+  hc_wr32(w->buf + 4, HC_LG_STUN_COOKIE);
   memcpy(w->buf + 8, tid, 12);
   w->len = 20;
 }
@@ -134,10 +70,10 @@ hc_lg_stun_build_request(const HcLgStunRequest *req, uint8_t tid[12], uint8_t *o
   if ((p = attr(&w, ATTR_USERNAME, ulen)))
     memcpy(p, req->username, ulen);
   if ((p = attr(&w, ATTR_PRIORITY, 4)))
-    put32(p, req->priority);
+    hc_wr32(p, req->priority);
   if ((p = attr(&w, req->controlling ? ATTR_ICE_CONTROLLING : ATTR_ICE_CONTROLLED, 8))) {
-    put32(p, (uint32_t)(req->tiebreaker >> 32));
-    put32(p + 4, (uint32_t)req->tiebreaker);
+    hc_wr32(p, (uint32_t)(req->tiebreaker >> 32));
+    hc_wr32(p + 4, (uint32_t)req->tiebreaker);
   }
   if (req->use_candidate)
     attr(&w, ATTR_USE_CANDIDATE, 0);
@@ -160,17 +96,17 @@ hc_lg_stun_build_response(const uint8_t tid[12], const struct sockaddr *from, co
     const struct sockaddr_in *a = (const struct sockaddr_in *)from;
     if ((p = attr(&w, ATTR_XOR_MAPPED_ADDRESS, 8))) {
       p[1] = 0x01;
-      put16(p + 2, ntohs(a->sin_port) ^ (HC_LG_STUN_COOKIE >> 16));
-      put32(p + 4, ntohl(a->sin_addr.s_addr) ^ HC_LG_STUN_COOKIE);
+      hc_wr16(p + 2, ntohs(a->sin_port) ^ (HC_LG_STUN_COOKIE >> 16));
+      hc_wr32(p + 4, ntohl(a->sin_addr.s_addr) ^ HC_LG_STUN_COOKIE);
     }
   } else if (from->sa_family == AF_INET6) {
     const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
     uint8_t key[16];
-    put32(key, HC_LG_STUN_COOKIE);
+    hc_wr32(key, HC_LG_STUN_COOKIE);
     memcpy(key + 4, tid, 12);
     if ((p = attr(&w, ATTR_XOR_MAPPED_ADDRESS, 20))) {
       p[1] = 0x02;
-      put16(p + 2, ntohs(a->sin6_port) ^ (HC_LG_STUN_COOKIE >> 16));
+      hc_wr16(p + 2, ntohs(a->sin6_port) ^ (HC_LG_STUN_COOKIE >> 16));
       for (int i = 0; i < 16; i++)
         p[4 + i] = a->sin6_addr.s6_addr[i] ^ key[i];
     }
@@ -189,17 +125,17 @@ parse_xor_address(const uint8_t *v, size_t n, const uint8_t *tid, HcLgStunMessag
     struct sockaddr_in *a = (struct sockaddr_in *)&msg->mapped;
     memset(a, 0, sizeof(*a));
     a->sin_family = AF_INET;
-    a->sin_port = htons(get16(v + 2) ^ (HC_LG_STUN_COOKIE >> 16));
-    a->sin_addr.s_addr = htonl(get32(v + 4) ^ HC_LG_STUN_COOKIE);
+    a->sin_port = htons(hc_rd16(v + 2) ^ (HC_LG_STUN_COOKIE >> 16));
+    a->sin_addr.s_addr = htonl(hc_rd32(v + 4) ^ HC_LG_STUN_COOKIE);
     msg->has_mapped = TRUE;
   } else if (n >= 20 && v[1] == 0x02) {
     struct sockaddr_in6 *a = (struct sockaddr_in6 *)&msg->mapped;
     uint8_t key[16];
-    put32(key, HC_LG_STUN_COOKIE);
+    hc_wr32(key, HC_LG_STUN_COOKIE);
     memcpy(key + 4, tid, 12);
     memset(a, 0, sizeof(*a));
     a->sin6_family = AF_INET6;
-    a->sin6_port = htons(get16(v + 2) ^ (HC_LG_STUN_COOKIE >> 16));
+    a->sin6_port = htons(hc_rd16(v + 2) ^ (HC_LG_STUN_COOKIE >> 16));
     for (int i = 0; i < 16; i++)
       a->sin6_addr.s6_addr[i] = v[4 + i] ^ key[i];
     msg->has_mapped = TRUE;
@@ -210,53 +146,48 @@ int
 hc_lg_stun_parse(const uint8_t *buf, size_t len, HcLgStunMessage *msg)
 {
   size_t mlen, off = 20;
+  HcStunAttr a;
+  int rc;
 
   memset(msg, 0, sizeof(*msg));
-  if (len < 20 || (buf[0] & 0xC0) || get32(buf + 4) != HC_LG_STUN_COOKIE)
+  if (len < 20 || (buf[0] & 0xC0) || hc_rd32(buf + 4) != HC_LG_STUN_COOKIE)
     return -EINVAL;
-  mlen = get16(buf + 2);
+  mlen = hc_rd16(buf + 2);
   if ((mlen & 3) || 20 + mlen > len)
     return -EINVAL;
-  msg->type = get16(buf);
+  msg->type = hc_rd16(buf);
   memcpy(msg->tid, buf + 8, 12);
-  while (off + 4 <= 20 + mlen) {
-    uint16_t type = get16(buf + off);
-    size_t vlen = get16(buf + off + 2);
-    const uint8_t *v = buf + off + 4;
-
-    if (off + 4 + vlen > 20 + mlen)
-      return -EINVAL;
-    switch (type) {
+  while ((rc = hc_stun_attr_next(buf, 20 + mlen, &off, &a)) > 0) {
+    switch (a.type) {
     case ATTR_USERNAME:
-      if (vlen >= sizeof(msg->username))
+      if (a.len >= sizeof(msg->username))
         return -EINVAL;
-      memcpy(msg->username, v, vlen);
-      msg->username[vlen] = '\0';
+      memcpy(msg->username, a.value, a.len);
+      msg->username[a.len] = '\0';
       break;
     case ATTR_USE_CANDIDATE:
       msg->use_candidate = TRUE;
       break;
     case ATTR_XOR_MAPPED_ADDRESS:
-      parse_xor_address(v, vlen, msg->tid, msg);
+      parse_xor_address(a.value, a.len, msg->tid, msg);
       break;
-    case ATTR_MESSAGE_INTEGRITY:
-      if (vlen != 20)
+    case HC_STUN_ATTR_MESSAGE_INTEGRITY:
+      if (a.len != 20)
         return -EINVAL;
       msg->has_integrity = TRUE;
-      msg->integrity_offset = off;
+      msg->integrity_offset = a.at;
       break;
-    case ATTR_FINGERPRINT:
-      if (vlen != 4 || off + 8 != 20 + mlen)
+    case HC_STUN_ATTR_FINGERPRINT:
+      if (a.len != 4 || a.at + 8 != 20 + mlen)
         return -EINVAL;
       msg->has_fingerprint = TRUE;
-      msg->fingerprint_ok = (crc32_ieee(buf, off) ^ FINGERPRINT_XOR) == get32(v);
+      msg->fingerprint_ok = hc_stun_fingerprint(buf, a.at) == hc_rd32(a.value);
       break;
     default:
       break;
     }
-    off += 4 + ((vlen + 3) & ~(size_t)3);
   }
-  if (msg->has_fingerprint && !msg->fingerprint_ok)
+  if (rc < 0 || (msg->has_fingerprint && !msg->fingerprint_ok))
     return -EINVAL;
   return 0;
 }
@@ -265,17 +196,11 @@ gboolean
 hc_lg_stun_check_integrity(const uint8_t *buf, size_t len, const HcLgStunMessage *msg,
                            const char *password)
 {
-  uint8_t copy[HC_LG_STUN_MAX + 64];
   uint8_t mac[20];
-  unsigned int mac_len = sizeof(mac);
   size_t off = msg->integrity_offset;
 
-  if (!msg->has_integrity || off + 24 > len || off > sizeof(copy))
-    return FALSE;
-  /* The HMAC covers the header with its length set to end at the integrity. */
-  memcpy(copy, buf, off);
-  put16(copy + 2, (uint16_t)(off + 24 - 20));
-  if (!HMAC(EVP_sha1(), password, (int)strlen(password), copy, off, mac, &mac_len))
+  if (!msg->has_integrity || off + 24 > len ||
+      !hc_stun_integrity(buf, off, password, strlen(password), mac))
     return FALSE;
   return CRYPTO_memcmp(mac, buf + off + 4, 20) == 0;
 }
