@@ -1,7 +1,8 @@
 /* The "hallcast-ws" lws protocol: one HcConn per connection, reassembly of
  * fragmented messages (bounded), rate buckets, dispatch through the message
- * table, and a bounded outgoing queue written from the WRITEABLE callback,
- * one lws_write() per callback. Registered in http/server.c protocols[]. */
+ * table, and a bounded outgoing queue: a message is written at once when
+ * nothing waits before it, otherwise from the WRITEABLE callback, one
+ * lws_write() per callback. Registered in http/server.c protocols[]. */
 #define G_LOG_DOMAIN "hc-interact"
 
 #include <string.h>
@@ -70,7 +71,8 @@ queue_clear(HcConn *c)
 void
 hc_ws_send(HcConn *c, HcWsMsg *m)
 {
-  if (c->closing && c->close_code == CLOSE_SLOW)
+  /* Nothing more once lws's closing handshake has begun. */
+  if (c->close_sent || (c->closing && c->close_code == CLOSE_SLOW))
     return;
   if (c->out_bytes + m->len > hc_interact_limits.max_queue) {
     g_info("%s: outgoing queue over %" G_GSIZE_FORMAT " bytes, closing", c->who.participant,
@@ -78,6 +80,15 @@ hc_ws_send(HcConn *c, HcWsMsg *m)
     queue_clear(c);
     c->closing = FALSE;
     conn_close(c, CLOSE_SLOW, "too slow: reconnect with since");
+    return;
+  }
+  if (c->out.length == 0 && !c->closing && !lws_partial_buffered(c->wsi)) {
+    /* Nothing queued here nor held back by lws: write now. Asking for
+     * WRITEABLE costs two epoll_ctl calls and a loop wakeup per message and
+     * client, most of what a broadcast costs; lws keeps whatever the socket
+     * does not take and sends it before the next WRITEABLE callback. */
+    if (lws_write(c->wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+      lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     return;
   }
   g_atomic_int_inc(&m->ref);
