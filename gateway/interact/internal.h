@@ -63,22 +63,25 @@ extern HcInteractLimits hc_interact_limits;
 typedef struct HcSession HcSession;
 typedef struct HcConn HcConn;
 
-/* One WebSocket connection (lws per-session data, zeroed by lws). */
+/* One WebSocket connection (lws per-session data, zeroed by lws). What a
+ * broadcast reads of every connection comes first, in one cache line: a
+ * broadcast to 10,000 classrooms otherwise waits on several misses each. */
 struct HcConn {
   struct lws *wsi;
+  GQueue out; /* of HcWsMsg*, oldest first */
+  gsize out_bytes;
+  gboolean closing;     /* close once the queue is written */
+  gboolean close_sent;  /* the closing handshake has started */
+  gboolean lws_holding; /* lws may still hold part of our last write */
+  gboolean rx_paused;   /* reading stopped until the queue drains */
+  int close_code;
   gboolean authed;
   HcIdentity who;
   HcSession *session;
-  GQueue out; /* of HcWsMsg*, oldest first */
-  gsize out_bytes;
   double tokens[HC_RATE_N];
   gint64 refilled_us[HC_RATE_N];
   guint bad;
   GByteArray *rx;
-  gboolean rx_paused;  /* reading stopped until the queue drains */
-  gboolean closing;    /* close once the queue is written */
-  gboolean close_sent; /* the closing handshake has started */
-  int close_code;
   char close_reason[64];
 };
 

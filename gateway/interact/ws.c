@@ -68,6 +68,19 @@ queue_clear(HcConn *c)
   c->out_bytes = 0;
 }
 
+/* Writes m at once. Whether lws kept part of it is read now, while its
+ * state is in cache (not before the next write: at 10,000 connections that
+ * look-up was a cache miss per message); lws calls WRITEABLE only once it
+ * holds nothing, which clears the flag. */
+static int
+write_now(HcConn *c, HcWsMsg *m)
+{
+  if (lws_write(c->wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+    return -1;
+  c->lws_holding = lws_partial_buffered(c->wsi) != 0;
+  return 0;
+}
+
 void
 hc_ws_send(HcConn *c, HcWsMsg *m)
 {
@@ -82,12 +95,12 @@ hc_ws_send(HcConn *c, HcWsMsg *m)
     conn_close(c, CLOSE_SLOW, "too slow: reconnect with since");
     return;
   }
-  if (c->out.length == 0 && !c->closing && !lws_partial_buffered(c->wsi)) {
+  if (c->out.length == 0 && !c->closing && !c->lws_holding) {
     /* Nothing queued here nor held back by lws: write now. Asking for
      * WRITEABLE costs two epoll_ctl calls and a loop wakeup per message and
      * client, most of what a broadcast costs; lws keeps whatever the socket
      * does not take and sends it before the next WRITEABLE callback. */
-    if (lws_write(c->wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+    if (write_now(c, m) < 0) /* outside a callback: have lws close it */
       lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     return;
   }
@@ -377,13 +390,14 @@ on_writeable(struct lws *wsi, HcConn *c)
 {
   HcWsMsg *m = g_queue_pop_head(&c->out);
 
+  c->lws_holding = FALSE;
   if (!m) {
     if (c->closing && !c->close_sent)
       close_now(wsi, c, c->close_code, c->close_reason);
     return 0;
   }
   c->out_bytes -= m->len;
-  if (lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len) {
+  if (write_now(c, m) < 0) {
     hc_ws_msg_unref(m);
     return -1;
   }
