@@ -164,6 +164,7 @@ parse_offer(const char *text, gsize len, gboolean has_video, gboolean has_audio,
   GstSDPMessage *msg = NULL;
   const char *group, *fp, *setup;
   const GstSDPMedia *first = NULL;
+  gboolean idle_kind[HC_SDP_AUDIO + 1] = {FALSE};
   int rc = HC_EUNSUPPORTED;
 
   memset(offer, 0, sizeof *offer);
@@ -210,9 +211,18 @@ parse_offer(const char *text, gsize len, gboolean has_video, gboolean has_audio,
         gst_sdp_media_get_attribute_val(m, publish ? "recvonly" : "sendonly") ||
         gst_sdp_media_get_attribute_val(m, "inactive"))
       continue;
-    if (o->kind == HC_SDP_VIDEO && (!has_video || offer->video >= 0))
+    if ((o->kind == HC_SDP_VIDEO && !has_video) || (o->kind == HC_SDP_AUDIO && !has_audio)) {
+      /* A kind the stream lacks (a lecture with only a microphone): the
+       * m-line is accepted as inactive rather than rejected, so a peer whose
+       * bundle tag it is (browsers offer video first) keeps its transport. */
+      if (!publish && !idle_kind[o->kind] && gst_sdp_media_get_attribute_val(m, "rtcp-mux")) {
+        choose_codec(m, o);
+        o->idle = idle_kind[o->kind] = o->pt >= 0;
+      }
       continue;
-    if (o->kind == HC_SDP_AUDIO && (!has_audio || offer->audio >= 0))
+    }
+    if ((o->kind == HC_SDP_VIDEO && offer->video >= 0) ||
+        (o->kind == HC_SDP_AUDIO && offer->audio >= 0))
       continue;
     choose_codec(m, o);
     if (o->pt < 0) {
@@ -299,7 +309,8 @@ add_transport(GstSDPMedia *m, const HcSdpAnswerParams *p)
 }
 
 static void
-add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p, gboolean recvonly)
+add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p,
+                 const char *direction)
 {
   char buf[320];
   guint32 ssrc = o->kind == HC_SDP_VIDEO ? p->video_ssrc : p->audio_ssrc;
@@ -308,7 +319,7 @@ add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p
   gst_sdp_media_add_format(m, buf);
   gst_sdp_media_add_connection(m, "IN", "IP4", p->addresses[0], 0, 0);
   gst_sdp_media_add_attribute(m, "mid", o->mid);
-  gst_sdp_media_add_attribute(m, recvonly ? "recvonly" : "sendonly", NULL);
+  gst_sdp_media_add_attribute(m, direction, NULL);
   gst_sdp_media_add_attribute(m, "rtcp-mux", NULL);
   add_transport(m, p);
   g_snprintf(buf, sizeof buf, "%d %s", o->pt, o->rtpmap);
@@ -329,7 +340,7 @@ add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p
     g_snprintf(buf, sizeof buf, "%d ccm fir", o->pt);
     gst_sdp_media_add_attribute(m, "rtcp-fb", buf);
   }
-  if (!recvonly) {
+  if (strcmp(direction, "sendonly") == 0) {
     g_snprintf(buf, sizeof buf, "%s %s", p->stream, o->kind == HC_SDP_VIDEO ? "video" : "audio");
     gst_sdp_media_add_attribute(m, "msid", buf);
     g_snprintf(buf, sizeof buf, "%u cname:%s", ssrc, p->cname);
@@ -357,7 +368,7 @@ build_answer(const HcSdpOffer *offer, const HcSdpAnswerParams *p, gboolean recvo
   gst_sdp_message_set_session_name(msg, "hallcast");
   gst_sdp_message_add_time(msg, "0", "0", NULL);
   for (guint i = 0; i < offer->n_media; i++)
-    if ((int)i == offer->video || (int)i == offer->audio)
+    if ((int)i == offer->video || (int)i == offer->audio || offer->media[i].idle)
       g_string_append_printf(bundle, " %s", offer->media[i].mid);
   gst_sdp_message_add_attribute(msg, "group", bundle->str);
   gst_sdp_message_add_attribute(msg, "ice-lite", NULL);
@@ -373,9 +384,9 @@ build_answer(const HcSdpOffer *offer, const HcSdpAnswerParams *p, gboolean recvo
                                : o->kind == HC_SDP_AUDIO ? "audio"
                                                          : "application");
     gst_sdp_media_set_proto(m, "UDP/TLS/RTP/SAVPF");
-    if (served) {
+    if (served || o->idle) {
       gst_sdp_media_set_port_info(m, p->port, 1);
-      add_served_media(m, o, p, recvonly);
+      add_served_media(m, o, p, o->idle ? "inactive" : recvonly ? "recvonly" : "sendonly");
     } else {
       /* Rejected: port 0, and the mid so the peer can match it. */
       gst_sdp_media_set_port_info(m, 0, 1);

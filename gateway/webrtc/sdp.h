@@ -20,6 +20,7 @@ typedef struct {
   char rtpmap[64];         /* of the chosen payload type, e.g. "H264/90000" */
   char fmtp[256];          /* of the chosen payload type, may be empty */
   gboolean nack, pli, fir; /* rtcp-fb offered for the chosen payload type */
+  gboolean idle;           /* accepted as inactive: a kind the stream lacks */
 } HcSdpMedia;
 
 typedef struct {

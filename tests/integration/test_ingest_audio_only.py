@@ -35,13 +35,13 @@ def rtsp(gateway_factory):
     return gateway_factory(streams={"mic": cam.url()}), cam.proc
 
 
-def whep_hears(gw, name):
-    """aiortc offers audio only (it cannot bundle on a rejected first m-line,
-    so it could not take an answer that refuses video) and decodes audio
+def whep_hears(gw, name, offer_video=False):
+    """aiortc offers audio (and video, as a browser does: the answer then
+    keeps the video m-line, the bundle tag, as inactive) and decodes audio
     frames. Returns the frames and the answer."""
     async def run():
         v = Viewer(gw.base, name, want_video=0, want_audio=25)
-        assert await v.connect(audio=True, video=False) == 201, v.answer
+        assert await v.connect(audio=True, video=offer_video) == 201, v.answer
         try:
             assert await v.wait(30), f"decoded {v.video_frames} video, {v.audio_frames} audio"
             return v.video_frames, v.audio_frames, v.answer
@@ -72,6 +72,9 @@ def test_audio_only_source_goes_live_and_plays(gateway_factory, source):
         video_frames, audio_frames, answer = whep_hears(gw, "mic")
         assert video_frames == 0 and audio_frames >= 25
         assert "opus/48000" in answer.lower()
+        video_frames, audio_frames, answer = whep_hears(gw, "mic", offer_video=True)
+        assert video_frames == 0 and audio_frames >= 25
+        assert "a=inactive" in answer and "m=video 0 " not in answer, answer
         assert gw.stream("mic")["state"] == "live"
     finally:
         stop(publisher)

@@ -119,12 +119,51 @@ test_stream_without_audio(void)
 {
   HcSdpOffer o;
   const char *reason;
+  const char *addrs[] = {"127.0.0.1", NULL};
+  HcSdpAnswerParams p = {
+    "ufra", "passwordpasswordpassword", "11:22", addrs, 40000, 1234, 5678, "cname", "demo"};
+  char *answer;
 
-  /* Audio is then not served (rejected m-line), not an error. */
+  /* Audio is then not served, not an error: its m-line (here the bundle
+   * tag, mid 0) is accepted as inactive, so the peer keeps its transport. */
   g_assert_cmpint(
     hc_sdp_parse_offer(browser_offer, strlen(browser_offer), TRUE, FALSE, &o, &reason), ==, 0);
   g_assert_cmpint(o.audio, ==, -1);
   g_assert_cmpint(o.video, ==, 1);
+  g_assert_true(o.media[0].idle);
+  g_assert_false(o.media[1].idle);
+  answer = hc_sdp_build_answer(&o, &p);
+  g_assert_nonnull(strstr(answer, "a=group:BUNDLE 0 1\r\n"));
+  g_assert_nonnull(strstr(answer, "m=audio 40000 UDP/TLS/RTP/SAVPF 111\r\n"));
+  g_assert_nonnull(strstr(answer, "a=mid:0\r\na=inactive\r\n"));
+  g_assert_null(strstr(answer, "a=ssrc:5678")); /* nothing is sent on it */
+  g_assert_nonnull(strstr(answer, "a=ssrc:1234 cname:cname\r\n"));
+  g_free(answer);
+}
+
+static void
+test_stream_without_video(void)
+{
+  HcSdpOffer o;
+  const char *reason;
+  const char *addrs[] = {"127.0.0.1", NULL};
+  HcSdpAnswerParams p = {
+    "ufra", "passwordpasswordpassword", "11:22", addrs, 40000, 1234, 5678, "cname", "demo"};
+  char *answer;
+
+  /* A microphone-only lecture: video inactive with the offer's H.264. */
+  g_assert_cmpint(
+    hc_sdp_parse_offer(browser_offer, strlen(browser_offer), FALSE, TRUE, &o, &reason), ==, 0);
+  g_assert_cmpint(o.video, ==, -1);
+  g_assert_cmpint(o.audio, ==, 0);
+  g_assert_true(o.media[1].idle);
+  answer = hc_sdp_build_answer(&o, &p);
+  g_assert_nonnull(strstr(answer, "a=group:BUNDLE 0 1\r\n"));
+  g_assert_nonnull(strstr(answer, "m=video 40000 UDP/TLS/RTP/SAVPF 106\r\n"));
+  g_assert_nonnull(strstr(answer, "a=mid:1\r\na=inactive\r\n"));
+  g_assert_null(strstr(answer, "a=ssrc:1234"));
+  g_assert_nonnull(strstr(answer, "a=ssrc:5678 cname:cname\r\n"));
+  g_free(answer);
 }
 
 int
@@ -134,5 +173,6 @@ main(int argc, char **argv)
   g_test_add_func("/sdp/browser-offer", test_browser_offer);
   g_test_add_func("/sdp/refused", test_refused);
   g_test_add_func("/sdp/stream-without-audio", test_stream_without_audio);
+  g_test_add_func("/sdp/stream-without-video", test_stream_without_video);
   return g_test_run();
 }
