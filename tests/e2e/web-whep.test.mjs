@@ -5,7 +5,13 @@ import assert from 'node:assert/strict';
 import { waitFor } from './lib/gateway.mjs';
 import { gatewayAndBrowser } from './lib/fixture.mjs';
 
-const env = gatewayAndBrowser({ streams: { demo: 'test://?width=640&height=360&bitrate=500' } });
+const env = gatewayAndBrowser({
+  streams: {
+    demo: 'test://?width=640&height=360&bitrate=500',
+    // No audio: the browser's audio m-line is answered inactive, not rejected.
+    silent: 'test://?width=320&height=240&bitrate=300&audio=false',
+  },
+});
 
 const viewers = async () => {
   const r = await fetch(env.gw.base + '/api/v1/streams/demo/viewers');
@@ -40,6 +46,14 @@ test('plays over WebRTC first', async () => {
   assert.match(env.gw.log(), /viewer \S+ \(stream demo\): removed \((deleted|the viewer closed DTLS)\)/);
   // The SRTP profile a browser gets when hallcast picks it (DTLS server).
   assert.match(env.gw.log(), /connected \(AEAD_AES_128_GCM\)/);
+});
+
+test('plays a stream without audio over WebRTC (audio m-line inactive)', async () => {
+  const page = await env.browser.newPage();
+  await page.goto(env.gw.base + '/?stream=silent');
+  assert.deepEqual(await playing(page), [320, 240]);
+  assert.equal(await page.locator('#player-status').textContent(), 'Playing over WebRTC');
+  await page.close({ runBeforeUnload: true });
 });
 
 test('falls back to HLS when WHEP is refused', async () => {

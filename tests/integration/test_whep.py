@@ -278,7 +278,7 @@ def test_gateway_full_gets_503(gateway_factory):
     assert gw.request("POST", "/whep/demo", offer, h)[0] == 201
 
 
-def test_stream_without_audio_rejects_the_audio_mline(gateway_factory):
+def test_stream_without_audio_answers_the_audio_mline_inactive(gateway_factory):
     gw = gateway_factory(streams={"cam": SMALL + "&audio=false"})
     gw.wait_live("cam")
 
@@ -293,8 +293,12 @@ def test_stream_without_audio_rejects_the_audio_mline(gateway_factory):
     v, ok = asyncio.run(run())
     mlines = [l for l in v.answer.splitlines() if l.startswith("m=")]
     assert mlines[0].startswith("m=video ") and not mlines[0].startswith("m=video 0 ")
-    assert mlines[1].startswith("m=audio 0 ")
-    assert "a=group:BUNDLE 0\r" in v.answer + "\r"
+    # Accepted but inactive (not port 0): a peer whose bundle tag it is keeps
+    # its transport; nothing is sent on it.
+    assert mlines[1].startswith("m=audio ") and not mlines[1].startswith("m=audio 0 ")
+    audio = v.answer.split("m=audio", 1)[1]
+    assert "a=inactive" in audio and "a=ssrc:" not in audio, audio
+    assert "a=group:BUNDLE 0 1\r" in v.answer + "\r"
     assert ok and v.video_frames >= 10 and v.audio_frames == 0
 
 
