@@ -224,7 +224,7 @@ main(int argc, char **argv)
       .hls_root = hls_dir,
       .max_body = hc_config_int(cfg, "gateway", "max_body"),
     };
-    if (!hc_http_start(&http, loop, &err)) {
+    if (!hc_http_start(&http, &err)) {
       g_critical("%s", err->message);
       goto stop_streams;
     }

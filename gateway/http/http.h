@@ -30,7 +30,7 @@ struct HcHttpRequest {
 typedef void (*HcHttpHandler)(const HcHttpRequest *req, HcHttpResponse *resp);
 
 /* Starts listening; error HC_EINTERNAL when the address cannot be bound. */
-gboolean hc_http_start(const HcHttpConfig *cfg, GMainLoop *loop, GError **error);
+gboolean hc_http_start(const HcHttpConfig *cfg, GError **error);
 void hc_http_stop(void);
 
 /* Header value of the request (e.g. "content-type"), or NULL; owned by the caller. */

@@ -483,12 +483,11 @@ lws_log_to_glib(int level, const char *line)
 }
 
 gboolean
-hc_http_start(const HcHttpConfig *cfg, GMainLoop *loop, GError **error)
+hc_http_start(const HcHttpConfig *cfg, GError **error)
 {
   struct lws_context_creation_info info;
   void *foreign_loops[1] = {&uv_loop};
 
-  (void)loop; /* the default main context: the one the loop runs */
   config = *cfg;
   hc_static_init(cfg->web_root, cfg->hls_root);
   lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_glib);
