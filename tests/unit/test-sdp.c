@@ -114,56 +114,52 @@ test_refused(void)
   g_free(s);
 }
 
+/* A stream with one kind only: the other kind's m-line (mid idle) is
+ * accepted as inactive with the offer's codec (mline), kept in the bundle,
+ * and carries no SSRC; the served one (mid served) keeps its own. */
 static void
-test_stream_without_audio(void)
+expect_one_kind(gboolean has_video, gboolean has_audio, int idle, int served, const char *mline,
+                const char *sent_ssrc, const char *silent_ssrc)
 {
   HcSdpOffer o;
   const char *reason;
   const char *addrs[] = {"127.0.0.1", NULL};
   HcSdpAnswerParams p = {
     "ufra", "passwordpasswordpassword", "11:22", addrs, 40000, 1234, 5678, "cname", "demo"};
-  char *answer;
+  char *answer, *inactive = g_strdup_printf("a=mid:%d\r\na=inactive\r\n", idle);
 
-  /* Audio is then not served, not an error: its m-line (here the bundle
-   * tag, mid 0) is accepted as inactive, so the peer keeps its transport. */
   g_assert_cmpint(
-    hc_sdp_parse_offer(browser_offer, strlen(browser_offer), TRUE, FALSE, &o, &reason), ==, 0);
-  g_assert_cmpint(o.audio, ==, -1);
-  g_assert_cmpint(o.video, ==, 1);
-  g_assert_true(o.media[0].idle);
-  g_assert_false(o.media[1].idle);
+    hc_sdp_parse_offer(browser_offer, strlen(browser_offer), has_video, has_audio, &o, &reason), ==,
+    0);
+  g_assert_cmpint(has_video ? o.video : o.audio, ==, served);
+  g_assert_cmpint(has_video ? o.audio : o.video, ==, -1);
+  g_assert_true(o.media[idle].idle);
+  g_assert_false(o.media[served].idle);
   answer = hc_sdp_build_answer(&o, &p);
   g_assert_nonnull(strstr(answer, "a=group:BUNDLE 0 1\r\n"));
-  g_assert_nonnull(strstr(answer, "m=audio 40000 UDP/TLS/RTP/SAVPF 111\r\n"));
-  g_assert_nonnull(strstr(answer, "a=mid:0\r\na=inactive\r\n"));
-  g_assert_null(strstr(answer, "a=ssrc:5678")); /* nothing is sent on it */
-  g_assert_nonnull(strstr(answer, "a=ssrc:1234 cname:cname\r\n"));
+  g_assert_nonnull(strstr(answer, mline));
+  g_assert_nonnull(strstr(answer, inactive));
+  g_assert_null(strstr(answer, silent_ssrc)); /* nothing is sent on it */
+  g_assert_nonnull(strstr(answer, sent_ssrc));
+  g_free(inactive);
   g_free(answer);
 }
 
+/* Audio is then not served, not an error: its m-line (here the bundle tag,
+ * mid 0) is accepted as inactive, so the peer keeps its transport. */
+static void
+test_stream_without_audio(void)
+{
+  expect_one_kind(TRUE, FALSE, 0, 1, "m=audio 40000 UDP/TLS/RTP/SAVPF 111\r\n",
+                  "a=ssrc:1234 cname:cname\r\n", "a=ssrc:5678");
+}
+
+/* A microphone-only lecture: video inactive with the offer's H.264. */
 static void
 test_stream_without_video(void)
 {
-  HcSdpOffer o;
-  const char *reason;
-  const char *addrs[] = {"127.0.0.1", NULL};
-  HcSdpAnswerParams p = {
-    "ufra", "passwordpasswordpassword", "11:22", addrs, 40000, 1234, 5678, "cname", "demo"};
-  char *answer;
-
-  /* A microphone-only lecture: video inactive with the offer's H.264. */
-  g_assert_cmpint(
-    hc_sdp_parse_offer(browser_offer, strlen(browser_offer), FALSE, TRUE, &o, &reason), ==, 0);
-  g_assert_cmpint(o.video, ==, -1);
-  g_assert_cmpint(o.audio, ==, 0);
-  g_assert_true(o.media[1].idle);
-  answer = hc_sdp_build_answer(&o, &p);
-  g_assert_nonnull(strstr(answer, "a=group:BUNDLE 0 1\r\n"));
-  g_assert_nonnull(strstr(answer, "m=video 40000 UDP/TLS/RTP/SAVPF 106\r\n"));
-  g_assert_nonnull(strstr(answer, "a=mid:1\r\na=inactive\r\n"));
-  g_assert_null(strstr(answer, "a=ssrc:1234"));
-  g_assert_nonnull(strstr(answer, "a=ssrc:5678 cname:cname\r\n"));
-  g_free(answer);
+  expect_one_kind(FALSE, TRUE, 1, 0, "m=video 40000 UDP/TLS/RTP/SAVPF 106\r\n",
+                  "a=ssrc:5678 cname:cname\r\n", "a=ssrc:1234");
 }
 
 int
