@@ -1,7 +1,8 @@
 // Starts the real hallcast daemon on a free port with a temporary data folder
-// and config, for the end-to-end tests. stop() sends SIGTERM and waits.
+// and config, for the end-to-end tests. stop() sends SIGTERM, waits, and
+// removes the folder when the daemon exited cleanly.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, openSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -48,7 +49,12 @@ export async function startGateway({ streams = { demo: 'test://' }, extra = '' }
     async stop() {
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');
-      return await new Promise((ok) => proc.on('exit', (code) => ok(code)));
+      const code = await new Promise((ok) => proc.on('exit', (c) => ok(c)));
+      // A clean exit leaves nothing behind; otherwise the folder (log, data)
+      // stays for the reader of the failure.
+      if (code === 0) rmSync(dir, { recursive: true, force: true });
+      else console.error(`hallcast exited ${code}; its folder is kept: ${dir}`);
+      return code;
     },
   };
 }
