@@ -343,9 +343,21 @@ def test_wildcard_bind_offers_loopback(gateway_factory):
     assert candidates(answered(gw).answer) == ["127.0.0.1"]
 
 
+def test_default_wildcard_bind_offers_loopback_of_both_families(gateway_factory):
+    # The default udp_address "::" is dual-stack: IPv4 and IPv6 loopback.
+    gw = gateway_factory(streams={"demo": SMALL})
+    gw.wait_live("demo")
+
+    answer = answered(gw).answer
+    assert candidates(answer) == ["127.0.0.1", "::1"], answer
+    assert "c=IN IP4 127.0.0.1" in answer  # the first candidate's family
+    assert "(IPv6 and IPv4)" in gw.log()
+
+
 def test_signalling_over_ipv6_loopback(gateway_factory):
     # HTTP on the wildcard "::" takes IPv6 and IPv4; the offer comes over
-    # [::1]. The fan-out sockets are IPv4, so the candidate is 127.0.0.1.
+    # [::1] (loopback: not a candidate of its own). The fan-out sockets are
+    # dual-stack, so the candidates are loopback of both families.
     gw = gateway_factory(streams={"demo": SMALL}, gateway_keys={"http_address": "::"})
     gw.wait_live("demo")
 
@@ -358,6 +370,6 @@ def test_signalling_over_ipv6_loopback(gateway_factory):
             await v.close()
 
     v, ok = asyncio.run(run())
-    assert candidates(v.answer) == ["127.0.0.1"], v.answer
+    assert candidates(v.answer) == ["127.0.0.1", "::1"], v.answer
     assert ok, f"decoded {v.video_frames} video, {v.audio_frames} audio frames"
     assert f"listening for HTTP on :::{gw.port}" in gw.log()
