@@ -51,8 +51,7 @@ request_local_address(const HcHttpRequest *req, char out[INET6_ADDRSTRLEN])
 }
 
 void
-hc_http_candidate_addresses(const HcHttpRequest *req,
-                            char addrs[HC_CANDIDATES][INET6_ADDRSTRLEN],
+hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[HC_CANDIDATES][INET6_ADDRSTRLEN],
                             const char *list[HC_CANDIDATES + 1])
 {
   const char *bound = hc_webrtc_udp_address(), *public_ip = hc_webrtc_public_ip();
@@ -292,12 +291,12 @@ add_viewer_json(const HcViewer *v, gpointer data)
   json_array_append_new(
     arr, json_pack(
            "{s:s, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:s}", "id", v->id,
-           "remote",
-           v->has_remote ? json_string(hc_addr_to_string(&v->remote, addr)) : json_null(), "state", hc_viewer_state_name(st),
-           "srtp_profile", st == HC_VIEWER_CONNECTED ? hc_srtp_profile_name(v->profile) : "none",
-           "packets_sent", packets, "bytes_sent", bytes, "nacks", nacks, "plis", plis,
-           "retransmits", rtx, "lost", lost, "rtt_ms", rtt ? json_real(rtt / 1000.0) : json_null(),
-           "worker", (json_int_t)v->worker, "since", iso));
+           "remote", v->has_remote ? json_string(hc_addr_to_string(&v->remote, addr)) : json_null(),
+           "state", hc_viewer_state_name(st), "srtp_profile",
+           st == HC_VIEWER_CONNECTED ? hc_srtp_profile_name(v->profile) : "none", "packets_sent",
+           packets, "bytes_sent", bytes, "nacks", nacks, "plis", plis, "retransmits", rtx, "lost",
+           lost, "rtt_ms", rtt ? json_real(rtt / 1000.0) : json_null(), "worker",
+           (json_int_t)v->worker, "since", iso));
   json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "jitter_ms",
                       json_real(jitter_ms));
   g_free(iso);

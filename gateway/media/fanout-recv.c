@@ -32,8 +32,7 @@ flush_dtls(HcWorker *w, HcViewer *v)
 }
 
 static void
-on_stun(HcWorker *w, const guint8 *buf, gsize len, const HcAddr *from,
-        const struct in6_addr *local)
+on_stun(HcWorker *w, const guint8 *buf, gsize len, const HcAddr *from, const struct in6_addr *local)
 {
   HcStunMessage m;
   const guint8 *colon;

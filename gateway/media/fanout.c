@@ -232,8 +232,7 @@ hc_worker_queue(HcWorker *w, const HcViewer *v, const HcAddr *to, const guint8 *
 }
 
 void
-hc_worker_send_now(HcWorker *w, const HcViewer *v, const HcAddr *to, const guint8 *data,
-                   gsize len)
+hc_worker_send_now(HcWorker *w, const HcViewer *v, const HcAddr *to, const guint8 *data, gsize len)
 {
   hc_worker_queue(w, v, to, data, len);
   hc_worker_flush(w);
@@ -746,8 +745,7 @@ worker_socket(HcWorker *w, GError **error)
     goto fail;
   /* IPv4 datagrams on a dual-stack socket say their destination this way too. */
   if (w->sock < 0 || setsockopt(w->sock, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0 ||
-      bind(w->sock, &addr.sa, hc_addr_len(&addr)) < 0 ||
-      getsockname(w->sock, &addr.sa, &alen) < 0)
+      bind(w->sock, &addr.sa, hc_addr_len(&addr)) < 0 || getsockname(w->sock, &addr.sa, &alen) < 0)
     goto fail;
   setsockopt(w->sock, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
   setsockopt(w->sock, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
@@ -830,7 +828,8 @@ hc_fanout_start(const HcFanoutConfig *cfg, GError **error)
   trim_source = g_timeout_add_seconds(1, trim_heap, NULL);
   g_info("WebRTC: %u fan-out workers on UDP %s ports %u..%u (%s)%s", n, cfg->udp_address,
          workers[0]->port, workers[n - 1]->port,
-         workers[0]->family == AF_INET6 ? "IPv6 and IPv4" : "IPv4", workers[0]->gso ? ", UDP GSO" : "");
+         workers[0]->family == AF_INET6 ? "IPv6 and IPv4" : "IPv4",
+         workers[0]->gso ? ", UDP GSO" : "");
   return TRUE;
 }
 

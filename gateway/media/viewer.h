@@ -54,8 +54,8 @@ typedef struct HcViewer {
   gint state;  /* HcViewerState, atomic */
   int profile; /* SRTP profile id once connected */
   gint64 created_us, last_heard_us, connected_us, last_sr_us;
-  HcAddr remote;          /* selected by ICE; v4-mapped on a dual-stack socket */
-  struct in6_addr local;  /* our address the peer talks to (v4-mapped for IPv4), or :: */
+  HcAddr remote;         /* selected by ICE; v4-mapped on a dual-stack socket */
+  struct in6_addr local; /* our address the peer talks to (v4-mapped for IPv4), or :: */
   gboolean has_remote;
   HcDtls *dtls;
   HcSrtp *srtp;
