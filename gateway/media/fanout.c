@@ -828,7 +828,9 @@ hc_fanout_start(const HcFanoutConfig *cfg, GError **error)
   trim_source = g_timeout_add_seconds(1, trim_heap, NULL);
   g_info("WebRTC: %u fan-out workers on UDP %s ports %u..%u (%s)%s", n, cfg->udp_address,
          workers[0]->port, workers[n - 1]->port,
-         workers[0]->family == AF_INET6 ? "IPv6 and IPv4" : "IPv4",
+         workers[0]->family == AF_INET ? "IPv4"
+         : workers[0]->bound_any       ? "IPv6 and IPv4"
+                                       : "IPv6",
          workers[0]->gso ? ", UDP GSO" : "");
   return TRUE;
 }
