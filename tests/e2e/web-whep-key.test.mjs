@@ -7,28 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from './lib/gateway.mjs';
 import { gatewayAndBrowser } from './lib/fixture.mjs';
+import { playing, viewers as listViewers } from './lib/video.mjs';
 
 const KEY = 'classroom-Key_0123456789abcdef';
 const SMALL = 'test://?width=320&height=240&bitrate=300';
 const env = gatewayAndBrowser({ streams: {}, extra: `[stream locked]\nurl=${SMALL}\nview_key=${KEY}\n` });
 
-const viewers = async () => {
-  const r = await fetch(env.gw.base + '/api/v1/streams/locked/viewers');
-  return (await r.json()).viewers;
-};
-
-async function playing(page) {
-  const t0 = await waitFor(() => page.evaluate(() => {
-    const v = document.getElementById('video');
-    return v.readyState >= 2 && v.currentTime > 0 ? v.currentTime : 0;
-  }), 20000, 'playback to start');
-  await waitFor(() => page.evaluate((t) => document.getElementById('video').currentTime > t + 1,
-    t0), 15000, 'playback to advance');
-  return page.evaluate(() => {
-    const v = document.getElementById('video');
-    return [v.videoWidth, v.videoHeight];
-  });
-}
+const viewers = () => listViewers(env.gw, 'locked');
 
 // Opens the page and records the Authorization header of each WHEP POST and
 // every Referer the page sent.

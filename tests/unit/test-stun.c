@@ -55,35 +55,29 @@ test_rfc5769_request(void)
   g_assert_true(hc_stun_check_fingerprint(request, sizeof request, &m));
 }
 
+/* An RFC 5769 sample response: a binding success, integrity and fingerprint
+ * hold with the RFC's password, and it maps the peer to want. */
+typedef struct {
+  const guint8 *bytes;
+  gsize len;
+  int family;
+  const char *want;
+} SampleResponse;
+
 static void
-test_rfc5769_response(void)
+test_rfc5769_response(gconstpointer data)
 {
+  const SampleResponse *r = data;
   HcStunMessage m;
   char addr[HC_ADDR_STRLEN];
 
-  g_assert_cmpint(hc_stun_parse(response, sizeof response, &m), ==, 0);
+  g_assert_cmpint(hc_stun_parse(r->bytes, r->len, &m), ==, 0);
   g_assert_cmpuint(m.type, ==, HC_STUN_BINDING_SUCCESS);
-  g_assert_true(hc_stun_check_integrity(response, sizeof response, &m, password, strlen(password)));
-  g_assert_true(hc_stun_check_fingerprint(response, sizeof response, &m));
+  g_assert_true(hc_stun_check_integrity(r->bytes, r->len, &m, password, strlen(password)));
+  g_assert_true(hc_stun_check_fingerprint(r->bytes, r->len, &m));
   g_assert_true(m.has_xor_mapped);
-  g_assert_cmpstr(hc_addr_to_string(&m.xor_mapped, addr), ==, "192.0.2.1:32853");
-}
-
-static void
-test_rfc5769_response_ipv6(void)
-{
-  HcStunMessage m;
-  char addr[HC_ADDR_STRLEN];
-
-  g_assert_cmpint(hc_stun_parse(response6, sizeof response6, &m), ==, 0);
-  g_assert_cmpuint(m.type, ==, HC_STUN_BINDING_SUCCESS);
-  g_assert_true(
-    hc_stun_check_integrity(response6, sizeof response6, &m, password, strlen(password)));
-  g_assert_true(hc_stun_check_fingerprint(response6, sizeof response6, &m));
-  g_assert_true(m.has_xor_mapped);
-  g_assert_cmpint(m.xor_mapped.sa.sa_family, ==, AF_INET6);
-  g_assert_cmpstr(hc_addr_to_string(&m.xor_mapped, addr), ==,
-                  "[2001:db8:1234:5678:11:2233:4455:6677]:32853");
+  g_assert_cmpint(m.xor_mapped.sa.sa_family, ==, r->family);
+  g_assert_cmpstr(hc_addr_to_string(&m.xor_mapped, addr), ==, r->want);
 }
 
 /* Our response for the RFC's IPv6 peer and transaction carries the RFC's
@@ -193,10 +187,15 @@ test_malformed(void)
 int
 main(int argc, char **argv)
 {
+  static const SampleResponse v4 = {response, sizeof response, AF_INET, "192.0.2.1:32853"};
+  static const SampleResponse v6 = {response6, sizeof response6, AF_INET6,
+                                    "[2001:db8:1234:5678:11:2233:4455:6677]:32853"};
+
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/stun/rfc5769-request", test_rfc5769_request);
-  g_test_add_func("/stun/rfc5769-response", test_rfc5769_response);
-  g_test_add_func("/stun/rfc5769-response-ipv6", test_rfc5769_response_ipv6);
+
+  g_test_add_data_func("/stun/rfc5769-response", &v4, test_rfc5769_response);
+  g_test_add_data_func("/stun/rfc5769-response-ipv6", &v6, test_rfc5769_response);
   g_test_add_func("/stun/our-response-ipv6", test_our_response_ipv6);
   g_test_add_func("/stun/our-response-v4-mapped", test_our_response_v4_mapped);
   g_test_add_func("/stun/tampered", test_tampered);
