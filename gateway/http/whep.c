@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "media/fanout.h"
 #include "media/stream.h"
+#include "webrtc/addr.h"
 #include "webrtc/dtls.h"
 #include "webrtc/sdp.h"
 #include "webrtc/webrtc.h"
@@ -26,44 +27,53 @@ hc_whep_set_authorize(HcWhepAuthorize fn)
   authorize = fn;
 }
 
-/* The IPv4 address this HTTP request came in on, or INADDR_ANY if unknown. */
-static struct in_addr
-request_local_address(const HcHttpRequest *req)
+/* The address this HTTP request came in on (v4-mapped shown as IPv4) into
+ * out; FALSE if unknown, loopback or link-local (no scope in a candidate). */
+static gboolean
+request_local_address(const HcHttpRequest *req, char out[INET6_ADDRSTRLEN])
 {
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  struct in_addr a = {0};
+  HcAddr a;
+  socklen_t len = sizeof a;
   int fd = lws_get_socket_fd(req->wsi);
 
-  if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-    return a;
-  if (ss.ss_family == AF_INET)
-    a = ((struct sockaddr_in *)&ss)->sin_addr;
-  else if (ss.ss_family == AF_INET6 &&
-           IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
-    memcpy(&a, ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, 4);
-  return a;
+  if (fd < 0 || getsockname(fd, &a.sa, &len) != 0)
+    return FALSE;
+  a = hc_addr_unmap(&a);
+  if (a.sa.sa_family == AF_INET)
+    return a.in.sin_addr.s_addr != htonl(INADDR_ANY) &&
+           (ntohl(a.in.sin_addr.s_addr) >> 24) != 127 &&
+           inet_ntop(AF_INET, &a.in.sin_addr, out, INET6_ADDRSTRLEN);
+  if (a.sa.sa_family == AF_INET6)
+    return !IN6_IS_ADDR_UNSPECIFIED(&a.in6.sin6_addr) && !IN6_IS_ADDR_LOOPBACK(&a.in6.sin6_addr) &&
+           !IN6_IS_ADDR_LINKLOCAL(&a.in6.sin6_addr) &&
+           inet_ntop(AF_INET6, &a.in6.sin6_addr, out, INET6_ADDRSTRLEN);
+  return FALSE;
 }
 
 void
-hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN],
-                            const char *list[4])
+hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[HC_CANDIDATES][INET6_ADDRSTRLEN],
+                            const char *list[HC_CANDIDATES + 1])
 {
-  const char *bound = hc_webrtc_udp_address();
-  struct in_addr a;
+  const char *bound = hc_webrtc_udp_address(), *public_ip = hc_webrtc_public_ip();
+  gboolean ipv6 = hc_fanout_ipv6();
+  HcAddr a;
   guint n = 0;
 
-  if (hc_webrtc_public_ip()[0])
-    g_strlcpy(addrs[n++], hc_webrtc_public_ip(), INET_ADDRSTRLEN);
-  if (inet_pton(AF_INET, bound, &a) == 1 && a.s_addr != INADDR_ANY) {
+  if (public_ip[0])
+    g_strlcpy(addrs[n++], public_ip, INET6_ADDRSTRLEN);
+  if (hc_addr_parse(bound, 0, &a) && !hc_addr_is_any(&a)) {
     /* Sockets bound to one address receive nothing sent to another. */
-    if (strcmp(bound, hc_webrtc_public_ip()) != 0)
-      g_strlcpy(addrs[n++], bound, INET_ADDRSTRLEN);
+    if (strcmp(bound, public_ip) != 0)
+      g_strlcpy(addrs[n++], bound, INET6_ADDRSTRLEN);
   } else {
-    a = request_local_address(req);
-    if (a.s_addr != INADDR_ANY && a.s_addr != htonl(INADDR_LOOPBACK))
-      inet_ntop(AF_INET, &a, addrs[n++], INET_ADDRSTRLEN);
-    g_strlcpy(addrs[n++], "127.0.0.1", INET_ADDRSTRLEN);
+    /* A wildcard socket takes what reaches the host: the address the
+     * client reached us on, and loopback of each family it takes. */
+    if (request_local_address(req, addrs[n]) && (ipv6 || !strchr(addrs[n], ':')) &&
+        strcmp(addrs[n], public_ip) != 0)
+      n++;
+    g_strlcpy(addrs[n++], "127.0.0.1", INET6_ADDRSTRLEN);
+    if (ipv6)
+      g_strlcpy(addrs[n++], "::1", INET6_ADDRSTRLEN);
   }
   for (guint i = 0; i < n; i++)
     list[i] = addrs[i];
@@ -145,8 +155,8 @@ offer(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
 {
   HcStream *s = hc_streams_lookup(name);
   HcRtpOut *out;
-  char *answer, addrs[3][INET_ADDRSTRLEN];
-  const char *reason, *list[4];
+  char *answer, addrs[HC_CANDIDATES][INET6_ADDRSTRLEN];
+  const char *reason, *list[HC_CANDIDATES + 1];
   gsize len;
   const char *text = g_bytes_get_data(req->body, &len);
   HcSdpOffer o;
@@ -259,18 +269,14 @@ static void
 add_viewer_json(const HcViewer *v, gpointer data)
 {
   json_t *arr = data;
-  char addr[INET_ADDRSTRLEN] = "";
+  char addr[HC_ADDR_STRLEN];
   const HcViewerTrack *tracks[] = {&v->video, &v->audio};
   json_int_t packets = 0, bytes = 0, nacks = 0, plis = 0, rtx = 0, lost = 0, rtt = 0;
   double jitter_ms = 0;
   GDateTime *since = g_date_time_new_from_unix_utc(v->since_real_us / G_USEC_PER_SEC);
   char *iso = g_date_time_format_iso8601(since);
-  char *remote;
   HcViewerState st = g_atomic_int_get(&v->state);
 
-  if (v->has_remote)
-    inet_ntop(AF_INET, &v->remote.sin_addr, addr, sizeof addr);
-  remote = v->has_remote ? g_strdup_printf("%s:%u", addr, ntohs(v->remote.sin_port)) : NULL;
   for (guint i = 0; i < 2; i++) {
     packets += __atomic_load_n(&tracks[i]->packets, __ATOMIC_RELAXED);
     bytes += __atomic_load_n(&tracks[i]->bytes, __ATOMIC_RELAXED);
@@ -285,14 +291,14 @@ add_viewer_json(const HcViewer *v, gpointer data)
   json_array_append_new(
     arr, json_pack(
            "{s:s, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:s}", "id", v->id,
-           "remote", remote ? json_string(remote) : json_null(), "state", hc_viewer_state_name(st),
-           "srtp_profile", st == HC_VIEWER_CONNECTED ? hc_srtp_profile_name(v->profile) : "none",
-           "packets_sent", packets, "bytes_sent", bytes, "nacks", nacks, "plis", plis,
-           "retransmits", rtx, "lost", lost, "rtt_ms", rtt ? json_real(rtt / 1000.0) : json_null(),
-           "worker", (json_int_t)v->worker, "since", iso));
+           "remote", v->has_remote ? json_string(hc_addr_to_string(&v->remote, addr)) : json_null(),
+           "state", hc_viewer_state_name(st), "srtp_profile",
+           st == HC_VIEWER_CONNECTED ? hc_srtp_profile_name(v->profile) : "none", "packets_sent",
+           packets, "bytes_sent", bytes, "nacks", nacks, "plis", plis, "retransmits", rtx, "lost",
+           lost, "rtt_ms", rtt ? json_real(rtt / 1000.0) : json_null(), "worker",
+           (json_int_t)v->worker, "since", iso));
   json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "jitter_ms",
                       json_real(jitter_ms));
-  g_free(remote);
   g_free(iso);
   g_date_time_unref(since);
 }

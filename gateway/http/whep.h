@@ -16,14 +16,17 @@ void hc_whep_viewers(const char *stream, HcHttpResponse *resp);
 /* WebRTC viewers of a stream, for the stream list. */
 guint hc_whep_viewer_count(const char *stream);
 
-/* Host candidates for an SDP answer (WHEP and WHIP): [webrtc] public_ip if
- * set, then where the fan-out sockets listen: [webrtc] udp_address when it
- * is a specific address; for a wildcard bind, the address this HTTP request
- * came in on unless it is loopback (what a client on the LAN reaches) and
- * 127.0.0.1. Fills addrs and a NULL-terminated list pointing into it. Main
- * thread. */
-void hc_http_candidate_addresses(const HcHttpRequest *req, char addrs[3][INET_ADDRSTRLEN],
-                                 const char *list[4]);
+/* Host candidates for an SDP answer (WHEP and WHIP), of either family:
+ * [webrtc] public_ip if set, then where the fan-out sockets listen:
+ * [webrtc] udp_address when it is a specific address; for a wildcard bind,
+ * the address this HTTP request came in on unless it is loopback or
+ * link-local (what a client on the LAN reaches), 127.0.0.1, and ::1 when
+ * the sockets are dual-stack (::). Fills addrs and a NULL-terminated list
+ * pointing into it. Main thread. */
+#define HC_CANDIDATES 4
+void hc_http_candidate_addresses(const HcHttpRequest *req,
+                                 char addrs[HC_CANDIDATES][INET6_ADDRSTRLEN],
+                                 const char *list[HC_CANDIDATES + 1]);
 
 /* The token of Authorization: Bearer TOKEN (to g_free), or NULL. */
 char *hc_http_bearer(const HcHttpRequest *req);

@@ -65,8 +65,8 @@ static void
 publish(const HcHttpRequest *req, HcHttpResponse *resp, const char *name)
 {
   HcWhipInput *in = find_input(resp, name);
-  char *answer, addrs[3][INET_ADDRSTRLEN];
-  const char *reason, *list[4];
+  char *answer, addrs[HC_CANDIDATES][INET6_ADDRSTRLEN];
+  const char *reason, *list[HC_CANDIDATES + 1];
   gsize len;
   const char *text = g_bytes_get_data(req->body, &len);
   HcSdpOffer o;

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "fanout.h"
+#include "webrtc/addr.h"
 #include "webrtc/srtp.h"
 
 #define HC_BATCH 64 /* messages per sendmmsg */
@@ -40,13 +41,14 @@ typedef struct HcWorker {
   GPtrArray *viewers;   /* HcViewer*, owned */
   GPtrArray *groups;    /* HcStreamGroup*: the viewers of one stream */
   GHashTable *by_ufrag; /* our ufrag -> viewer */
-  GHashTable *by_addr;  /* remote ip:port packed in a pointer -> viewer */
+  GHashTable *by_addr;  /* remote address (HcAddr*, the viewer's own) -> viewer */
   GHashTable *by_id;    /* id -> viewer */
   /* The send batch: messages over one arena of packets. With UDP GSO one
    * message carries several packets of one viewer back to back: all of
    * seg bytes but the last, which may be shorter (UDP_SEGMENT). */
   gboolean gso;                /* the kernel segments UDP (Linux 4.18+) */
-  gboolean bound_any;          /* bound to 0.0.0.0: say our source address per send */
+  gboolean bound_any;          /* bound to 0.0.0.0 or ::: say our source address per send */
+  int family;                  /* of the socket: AF_INET6 takes both (dual-stack) */
   guint64 datagrams, messages; /* sent, for the log at exit */
   gboolean trim;               /* DTLS sessions were freed: trim the heap */
   gint64 now;                  /* clock at the start of the current viewer's send */
@@ -60,8 +62,8 @@ typedef struct HcWorker {
   guint32 arena_used;
   struct {
     const HcViewer *viewer; /* packets of whom may join; NULL: none may */
-    struct sockaddr_in to;
-    struct in_addr local;
+    HcAddr to;
+    struct in6_addr local; /* v4-mapped for IPv4; :: when the kernel may choose */
     guint32 offset, len;
     guint16 seg, nseg;
     gboolean closed; /* ended by a shorter packet */
@@ -69,7 +71,7 @@ typedef struct HcWorker {
   struct mmsghdr msgs[HC_BATCH];
   struct iovec iov[HC_BATCH];
   union {
-    char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(guint16))];
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(guint16))];
     struct cmsghdr align;
   } cmsg[HC_BATCH];
   guint8 arena[HC_ARENA];
@@ -77,9 +79,9 @@ typedef struct HcWorker {
   /* receive side */
   struct mmsghdr rmsgs[HC_RECV_BATCH];
   struct iovec riov[HC_RECV_BATCH];
-  struct sockaddr_in rfrom[HC_RECV_BATCH];
+  HcAddr rfrom[HC_RECV_BATCH];
   union {
-    char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
     struct cmsghdr align;
   } rcmsg[HC_RECV_BATCH];
   guint8 rbufs[HC_RECV_BATCH][HC_RECV_CAP];
@@ -92,23 +94,18 @@ extern guint64 hc_fanout_drops; /* atomic */
 guint8 *hc_worker_slot(HcWorker *w);
 void hc_worker_commit(HcWorker *w, const HcViewer *v, gsize len);
 void hc_worker_flush(HcWorker *w);
-void hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to,
-                        const guint8 *data, gsize len);
+void hc_worker_send_now(HcWorker *w, const HcViewer *v, const HcAddr *to, const guint8 *data,
+                        gsize len);
 void hc_worker_drop(HcWorker *w, HcViewer *v, const char *why);
-void hc_worker_set_remote(HcWorker *w, HcViewer *v, const struct sockaddr_in *from,
-                          struct in_addr local);
+/* local: our address the peer sent to (v4-mapped for IPv4), :: if unknown. */
+void hc_worker_set_remote(HcWorker *w, HcViewer *v, const HcAddr *from,
+                          const struct in6_addr *local);
 /* Rewrites, protects and queues ring packet idx of track t; FALSE if it is gone. */
 gboolean hc_worker_emit(HcWorker *w, HcViewer *v, HcViewerTrack *t, guint64 idx,
                         gboolean retransmit);
 
 /* fanout-recv.c */
-void hc_worker_receive(HcWorker *w, const guint8 *buf, gsize len, const struct sockaddr_in *from,
-                       struct in_addr local);
-
-static inline gpointer
-hc_addr_key(const struct sockaddr_in *a)
-{
-  return GSIZE_TO_POINTER((gsize)a->sin_addr.s_addr << 16 | a->sin_port);
-}
+void hc_worker_receive(HcWorker *w, const guint8 *buf, gsize len, const HcAddr *from,
+                       const struct in6_addr *local);
 
 #endif

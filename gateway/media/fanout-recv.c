@@ -32,8 +32,7 @@ flush_dtls(HcWorker *w, HcViewer *v)
 }
 
 static void
-on_stun(HcWorker *w, const guint8 *buf, gsize len, const struct sockaddr_in *from,
-        struct in_addr local)
+on_stun(HcWorker *w, const guint8 *buf, gsize len, const HcAddr *from, const struct in6_addr *local)
 {
   HcStunMessage m;
   const guint8 *colon;
@@ -68,7 +67,7 @@ on_stun(HcWorker *w, const guint8 *buf, gsize len, const struct sockaddr_in *fro
   v->last_heard_us = g_get_monotonic_time();
   /* ICE-lite: the first authenticated check picks the path; a nominated one
    * (USE-CANDIDATE) may move it. */
-  if (!v->has_remote || (m.use_candidate && memcmp(&v->remote, from, sizeof *from) != 0))
+  if (!v->has_remote || (m.use_candidate && !hc_addr_equal(&v->remote, from)))
     hc_worker_set_remote(w, v, from, local);
   if (n)
     hc_worker_send_now(w, v, from, w->scratch, n);
@@ -222,8 +221,8 @@ on_rtcp(HcWorker *w, HcViewer *v, const guint8 *buf, gsize len)
 }
 
 void
-hc_worker_receive(HcWorker *w, const guint8 *buf, gsize len, const struct sockaddr_in *from,
-                  struct in_addr local)
+hc_worker_receive(HcWorker *w, const guint8 *buf, gsize len, const HcAddr *from,
+                  const struct in6_addr *local)
 {
   HcViewer *v;
 
@@ -233,7 +232,7 @@ hc_worker_receive(HcWorker *w, const guint8 *buf, gsize len, const struct sockad
     on_stun(w, buf, len, from, local);
     return;
   }
-  v = g_hash_table_lookup(w->by_addr, hc_addr_key(from));
+  v = g_hash_table_lookup(w->by_addr, from);
   if (!v) {
     drop();
     return;

@@ -92,8 +92,7 @@ hc_worker_slot(HcWorker *w)
 /* Queues the len bytes just written at the slot for to. A packet of the same
  * viewer as the last message joins it as one more GSO segment when it fits. */
 static void
-commit_to(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to, gsize len,
-          gboolean mergeable)
+commit_to(HcWorker *w, const HcViewer *v, const HcAddr *to, gsize len, gboolean mergeable)
 {
   if (mergeable && w->gso && w->n > 0) {
     __typeof__(w->outs[0]) *o = &w->outs[w->n - 1];
@@ -118,40 +117,59 @@ commit_to(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to, gsize le
   w->arena_used += (guint32)len;
 }
 
-/* Fills message i from outs[i]: address, IP_PKTINFO (send from the address
- * the viewer talks to), UDP_SEGMENT when it holds several packets. */
+/* Adds the cmsg that makes the kernel send from local: IP_PKTINFO for an
+ * IPv4 address (v4-mapped here, also on a dual-stack socket), IPV6_PKTINFO
+ * for an IPv6 one. Returns its space. */
+static gsize
+source_cmsg(struct cmsghdr *c, const struct in6_addr *local)
+{
+  if (IN6_IS_ADDR_V4MAPPED(local)) {
+    struct in_pktinfo pi = {.ipi_ifindex = 0};
+
+    memcpy(&pi.ipi_spec_dst, local->s6_addr + 12, 4);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    return CMSG_SPACE(sizeof pi);
+  } else {
+    struct in6_pktinfo pi = {.ipi6_addr = *local, .ipi6_ifindex = 0};
+
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    return CMSG_SPACE(sizeof pi);
+  }
+}
+
+/* Fills message i from outs[i]: address, IP(V6)_PKTINFO (send from the
+ * address the viewer talks to), UDP_SEGMENT when it holds several packets. */
 static void
 address_msg(HcWorker *w, guint i)
 {
   struct msghdr *h = &w->msgs[i].msg_hdr;
   struct cmsghdr *c;
   gsize control = 0;
+  /* Bound to one address, the kernel sends from it anyway: no IP_PKTINFO
+   * to parse on every message. */
+  gboolean source = w->bound_any && !IN6_IS_ADDR_UNSPECIFIED(&w->outs[i].local);
 
   w->iov[i].iov_base = w->arena + w->outs[i].offset;
   w->iov[i].iov_len = w->outs[i].len;
   memset(h, 0, sizeof *h);
   h->msg_name = &w->outs[i].to;
-  h->msg_namelen = sizeof w->outs[i].to;
+  h->msg_namelen = hc_addr_len(&w->outs[i].to);
   h->msg_iov = &w->iov[i];
   h->msg_iovlen = 1;
-  /* Bound to one address, the kernel sends from it anyway: no IP_PKTINFO
-   * to parse on every message. */
-  if (!w->bound_any)
-    w->outs[i].local.s_addr = INADDR_ANY;
-  if (w->outs[i].local.s_addr == INADDR_ANY && w->outs[i].nseg == 1)
+  if (!source && w->outs[i].nseg == 1)
     return;
   memset(&w->cmsg[i], 0, sizeof w->cmsg[i]);
   h->msg_control = w->cmsg[i].buf;
   h->msg_controllen = sizeof w->cmsg[i].buf;
   c = CMSG_FIRSTHDR(h);
-  if (w->outs[i].local.s_addr != INADDR_ANY) {
-    struct in_pktinfo pi = {.ipi_ifindex = 0, .ipi_spec_dst = w->outs[i].local};
-
-    c->cmsg_level = IPPROTO_IP;
-    c->cmsg_type = IP_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof pi);
-    memcpy(CMSG_DATA(c), &pi, sizeof pi);
-    control += CMSG_SPACE(sizeof pi);
+  if (source) {
+    control += source_cmsg(c, &w->outs[i].local);
     c = CMSG_NXTHDR(h, c);
   }
   if (w->outs[i].nseg > 1) {
@@ -199,8 +217,7 @@ hc_worker_flush(HcWorker *w)
 
 /* Queues a control datagram (no GSO merging); it goes out with the next flush. */
 static void
-hc_worker_queue(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to, const guint8 *data,
-                gsize len)
+hc_worker_queue(HcWorker *w, const HcViewer *v, const HcAddr *to, const guint8 *data, gsize len)
 {
   guint8 *slot;
 
@@ -215,8 +232,7 @@ hc_worker_queue(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to, co
 }
 
 void
-hc_worker_send_now(HcWorker *w, const HcViewer *v, const struct sockaddr_in *to, const guint8 *data,
-                   gsize len)
+hc_worker_send_now(HcWorker *w, const HcViewer *v, const HcAddr *to, const guint8 *data, gsize len)
 {
   hc_worker_queue(w, v, to, data, len);
   hc_worker_flush(w);
@@ -390,15 +406,24 @@ group_of(HcWorker *w, HcRtpOut *out, gboolean create)
   return grp;
 }
 
-void
-hc_worker_set_remote(HcWorker *w, HcViewer *v, const struct sockaddr_in *from, struct in_addr local)
+/* Worker thread: takes v's remote address out of the address table, if
+ * the entry is still v's. */
+static void
+forget_remote(HcWorker *w, HcViewer *v)
 {
-  if (v->has_remote)
-    g_hash_table_remove(w->by_addr, hc_addr_key(&v->remote));
+  if (v->has_remote && g_hash_table_lookup(w->by_addr, &v->remote) == v)
+    g_hash_table_remove(w->by_addr, &v->remote);
+}
+
+void
+hc_worker_set_remote(HcWorker *w, HcViewer *v, const HcAddr *from, const struct in6_addr *local)
+{
+  forget_remote(w, v);
   v->remote = *from;
-  v->local = local;
+  v->local = *local;
   v->has_remote = TRUE;
-  g_hash_table_insert(w->by_addr, hc_addr_key(from), v);
+  /* The key is v's own copy: replace, so no entry keeps another viewer's. */
+  g_hash_table_replace(w->by_addr, &v->remote, v);
 }
 
 static void
@@ -427,8 +452,7 @@ hc_worker_drop(HcWorker *w, HcViewer *v, const char *why)
       hc_worker_send_now(w, v, &v->remote, buf, n);
   }
   g_atomic_int_set(&v->state, HC_VIEWER_CLOSED);
-  if (v->has_remote)
-    g_hash_table_remove(w->by_addr, hc_addr_key(&v->remote));
+  forget_remote(w, v);
   g_hash_table_remove(w->by_ufrag, v->ufrag);
   g_hash_table_remove(w->by_id, v->id);
   g_ptr_array_remove_fast(w->viewers, v);
@@ -554,16 +578,23 @@ receive_all(HcWorker *w)
       return;
     for (int i = 0; i < n; i++) {
       struct msghdr *h = &w->rmsgs[i].msg_hdr;
-      struct in_addr local = {INADDR_ANY};
+      struct in6_addr local = IN6ADDR_ANY_INIT;
 
+      /* Our address the datagram came to: IPv4 as v4-mapped. */
       for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
           struct in_pktinfo pi;
           memcpy(&pi, CMSG_DATA(c), sizeof pi);
-          local = pi.ipi_addr;
+          local.s6_addr[10] = local.s6_addr[11] = 0xff;
+          memcpy(local.s6_addr + 12, &pi.ipi_addr, 4);
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+          struct in6_pktinfo pi;
+          memcpy(&pi, CMSG_DATA(c), sizeof pi);
+          local = pi.ipi6_addr;
         }
-      if (h->msg_namelen == sizeof(struct sockaddr_in) && !(h->msg_flags & MSG_TRUNC))
-        hc_worker_receive(w, w->rbufs[i], w->rmsgs[i].msg_len, &w->rfrom[i], local);
+      if (h->msg_namelen == hc_addr_len(&w->rfrom[i]) && h->msg_namelen &&
+          !(h->msg_flags & MSG_TRUNC))
+        hc_worker_receive(w, w->rbufs[i], w->rmsgs[i].msg_len, &w->rfrom[i], &local);
     }
     hc_worker_flush(w);
     if (n < HC_RECV_BATCH)
@@ -683,14 +714,71 @@ worker_free(HcWorker *w)
   g_free(w);
 }
 
+/* Opens worker index's UDP socket on [webrtc] udp_address: an IPv6 one
+ * takes IPv4 too (IPV6_V6ONLY off; :: is dual-stack), an IPv4 one only
+ * IPv4. Without IPv6 in the kernel, :: falls back to 0.0.0.0. Sets w->sock,
+ * family, port, bound_any, gso; FALSE with error set on failure. */
+static gboolean
+worker_socket(HcWorker *w, GError **error)
+{
+  HcAddr addr;
+  socklen_t alen = sizeof addr;
+  int one = 1, zero = 0, bufsize = 4 << 20;
+  guint16 port = hc_fanout_config.udp_port ? hc_fanout_config.udp_port + w->index : 0;
+
+  if (!hc_addr_parse(hc_fanout_config.udp_address, port, &addr)) {
+    g_set_error(error, HC_ERROR, HC_ECONFIG,
+                "[webrtc] udp_address: expected an IPv4 or IPv6 address, got '%s'",
+                hc_fanout_config.udp_address);
+    return FALSE;
+  }
+  w->sock = socket(addr.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (w->sock < 0 && errno == EAFNOSUPPORT && hc_addr_is_any(&addr)) {
+    g_warning("WebRTC worker %u: no IPv6 in this kernel; UDP on 0.0.0.0 (IPv4 only)", w->index);
+    hc_addr_parse("0.0.0.0", port, &addr);
+    w->sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  }
+  w->family = addr.sa.sa_family;
+  if (w->sock >= 0 && w->family == AF_INET6 &&
+      (setsockopt(w->sock, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0 ||
+       setsockopt(w->sock, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) < 0))
+    goto fail;
+  /* IPv4 datagrams on a dual-stack socket say their destination this way too. */
+  if (w->sock < 0 || setsockopt(w->sock, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0 ||
+      bind(w->sock, &addr.sa, hc_addr_len(&addr)) < 0 || getsockname(w->sock, &addr.sa, &alen) < 0)
+    goto fail;
+  setsockopt(w->sock, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
+  setsockopt(w->sock, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
+  {
+    /* DF on all we send (media stays under 1300 bytes, DTLS under its MTU):
+     * the kernel then sets IP ID 0 instead of hashing one per datagram, and
+     * never fragments. PROBE: learnt path MTUs cause no send errors. */
+    int pmtu = IP_PMTUDISC_PROBE, pmtu6 = IPV6_PMTUDISC_PROBE;
+    setsockopt(w->sock, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
+    if (w->family == AF_INET6)
+      setsockopt(w->sock, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu6, sizeof pmtu6);
+  }
+  {
+    /* UDP GSO if the kernel has it: set, then clear the socket default (each
+     * message says its own segment size). */
+    int seg = 1200, none = 0;
+    w->gso = setsockopt(w->sock, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg) == 0 &&
+             setsockopt(w->sock, SOL_UDP, UDP_SEGMENT, &none, sizeof none) == 0;
+  }
+  w->port = ntohs(addr.in.sin_port); /* sin6_port is at the same place */
+  w->bound_any = hc_addr_is_any(&addr);
+  return TRUE;
+fail:
+  g_set_error(error, HC_ERROR, HC_EINTERNAL, "WebRTC worker %u: cannot bind UDP %s port %u: %s",
+              w->index, hc_fanout_config.udp_address, port, g_strerror(errno));
+  return FALSE;
+}
+
 static HcWorker *
 worker_new(guint index, GError **error)
 {
   HcWorker *w = g_new0(HcWorker, 1);
-  struct sockaddr_in addr = {.sin_family = AF_INET};
-  socklen_t alen = sizeof addr;
   struct itimerspec its = {{0, TICK_MS * 1000000L}, {0, TICK_MS * 1000000L}};
-  int one = 1, bufsize = 4 << 20;
   char name[16];
 
   w->index = index;
@@ -700,41 +788,10 @@ worker_new(guint index, GError **error)
   w->viewers = g_ptr_array_new();
   w->groups = g_ptr_array_new();
   w->by_ufrag = g_hash_table_new(g_str_hash, g_str_equal);
-  w->by_addr = g_hash_table_new(g_direct_hash, g_direct_equal);
+  w->by_addr = g_hash_table_new(hc_addr_hash, hc_addr_equal_fn);
   w->by_id = g_hash_table_new(g_str_hash, g_str_equal);
-  if (inet_pton(AF_INET, hc_fanout_config.udp_address, &addr.sin_addr) != 1) {
-    g_set_error(error, HC_ERROR, HC_ECONFIG,
-                "[webrtc] udp_address: expected an IPv4 address, got '%s'",
-                hc_fanout_config.udp_address);
+  if (!worker_socket(w, error))
     goto fail;
-  }
-  addr.sin_port = htons(hc_fanout_config.udp_port ? hc_fanout_config.udp_port + index : 0);
-  w->sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (w->sock < 0 || setsockopt(w->sock, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0 ||
-      bind(w->sock, (struct sockaddr *)&addr, sizeof addr) < 0 ||
-      getsockname(w->sock, (struct sockaddr *)&addr, &alen) < 0) {
-    g_set_error(error, HC_ERROR, HC_EINTERNAL, "WebRTC worker %u: cannot bind UDP %s:%u: %s", index,
-                hc_fanout_config.udp_address, ntohs(addr.sin_port), g_strerror(errno));
-    goto fail;
-  }
-  setsockopt(w->sock, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
-  {
-    /* DF on all we send (media stays under 1300 bytes, DTLS under its MTU):
-     * the kernel then sets IP ID 0 instead of hashing one per datagram, and
-     * never fragments. PROBE: learnt path MTUs cause no send errors. */
-    int pmtu = IP_PMTUDISC_PROBE;
-    setsockopt(w->sock, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
-  }
-  {
-    /* UDP GSO if the kernel has it: set, then clear the socket default (each
-     * message says its own segment size). */
-    int seg = 1200, none = 0;
-    w->gso = setsockopt(w->sock, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg) == 0 &&
-             setsockopt(w->sock, SOL_UDP, UDP_SEGMENT, &none, sizeof none) == 0;
-  }
-  setsockopt(w->sock, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
-  w->port = ntohs(addr.sin_port);
-  w->bound_any = addr.sin_addr.s_addr == htonl(INADDR_ANY);
   w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   w->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   w->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -769,8 +826,12 @@ hc_fanout_start(const HcFanoutConfig *cfg, GError **error)
     n_workers = i + 1;
   }
   trim_source = g_timeout_add_seconds(1, trim_heap, NULL);
-  g_info("WebRTC: %u fan-out workers on UDP %s ports %u..%u%s", n, cfg->udp_address,
-         workers[0]->port, workers[n - 1]->port, workers[0]->gso ? ", UDP GSO" : "");
+  g_info("WebRTC: %u fan-out workers on UDP %s ports %u..%u (%s)%s", n, cfg->udp_address,
+         workers[0]->port, workers[n - 1]->port,
+         workers[0]->family == AF_INET ? "IPv4"
+         : workers[0]->bound_any       ? "IPv6 and IPv4"
+                                       : "IPv6",
+         workers[0]->gso ? ", UDP GSO" : "");
   return TRUE;
 }
 
@@ -798,6 +859,12 @@ guint16
 hc_fanout_port(guint worker)
 {
   return worker < n_workers ? workers[worker]->port : 0;
+}
+
+gboolean
+hc_fanout_ipv6(void)
+{
+  return n_workers > 0 && workers[0]->family == AF_INET6;
 }
 
 void

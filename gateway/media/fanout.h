@@ -11,7 +11,7 @@
 
 typedef struct {
   guint workers;           /* 0: one per core */
-  const char *udp_address; /* bind address of the worker sockets */
+  const char *udp_address; /* bind address of the worker sockets: IPv6 ones take IPv4 too */
   guint16 udp_port;        /* worker i binds udp_port + i; 0: any free port */
   guint handshake_timeout_s;
   guint idle_timeout_s;
@@ -26,6 +26,8 @@ void hc_fanout_stop(void);
 /* Main thread: number of workers (0 before start) and the UDP port of one. */
 guint hc_fanout_workers(void);
 guint16 hc_fanout_port(guint worker);
+/* Main thread: TRUE if the worker sockets take IPv6 (and IPv4: dual-stack). */
+gboolean hc_fanout_ipv6(void);
 /* Main thread: picks the least loaded worker for v (sets v->worker); call
  * before building the answer, then hc_fanout_add. */
 void hc_fanout_assign(HcViewer *v);

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include "rtp-out.h"
+#include "webrtc/addr.h"
 #include "webrtc/dtls.h"
 #include "webrtc/srtp-fast.h"
 #include "webrtc/srtp.h"
@@ -53,8 +54,8 @@ typedef struct HcViewer {
   gint state;  /* HcViewerState, atomic */
   int profile; /* SRTP profile id once connected */
   gint64 created_us, last_heard_us, connected_us, last_sr_us;
-  struct sockaddr_in remote; /* selected by ICE */
-  struct in_addr local;      /* our address the peer talks to (IP_PKTINFO) */
+  HcAddr remote;         /* selected by ICE; v4-mapped on a dual-stack socket */
+  struct in6_addr local; /* our address the peer talks to (v4-mapped for IPv4), or :: */
   gboolean has_remote;
   HcDtls *dtls;
   HcSrtp *srtp;

@@ -308,6 +308,13 @@ add_transport(GstSDPMedia *m, const HcSdpAnswerParams *p)
   gst_sdp_media_add_attribute(m, "setup", "passive");
 }
 
+/* The SDP address type of a candidate address (RFC 4566 c= and o=). */
+static const char *
+addrtype(const char *address)
+{
+  return strchr(address, ':') ? "IP6" : "IP4";
+}
+
 static void
 add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p,
                  const char *direction)
@@ -317,7 +324,7 @@ add_served_media(GstSDPMedia *m, const HcSdpMedia *o, const HcSdpAnswerParams *p
 
   g_snprintf(buf, sizeof buf, "%d", o->pt);
   gst_sdp_media_add_format(m, buf);
-  gst_sdp_media_add_connection(m, "IN", "IP4", p->addresses[0], 0, 0);
+  gst_sdp_media_add_connection(m, "IN", addrtype(p->addresses[0]), p->addresses[0], 0, 0);
   gst_sdp_media_add_attribute(m, "mid", o->mid);
   gst_sdp_media_add_attribute(m, direction, NULL);
   gst_sdp_media_add_attribute(m, "rtcp-mux", NULL);
@@ -364,7 +371,7 @@ build_answer(const HcSdpOffer *offer, const HcSdpAnswerParams *p, gboolean recvo
   gst_sdp_message_new(&msg);
   gst_sdp_message_set_version(msg, "0");
   g_snprintf(id, sizeof id, "%" G_GUINT64_FORMAT, g_random_int() | (guint64)1 << 32);
-  gst_sdp_message_set_origin(msg, "-", id, "2", "IN", "IP4", p->addresses[0]);
+  gst_sdp_message_set_origin(msg, "-", id, "2", "IN", addrtype(p->addresses[0]), p->addresses[0]);
   gst_sdp_message_set_session_name(msg, "hallcast");
   gst_sdp_message_add_time(msg, "0", "0", NULL);
   for (guint i = 0; i < offer->n_media; i++)

@@ -34,6 +34,43 @@ hc_stun_is_stun(const guint8 *buf, gsize len)
   return len >= HC_STUN_HEADER && buf[0] < 4 && hc_rd32(buf + 4) == MAGIC;
 }
 
+/* The mask of an XOR'd address: the magic cookie, then (IPv6) the
+ * transaction id of the message in buf (RFC 5389 15.2). */
+static void
+xor_mask(const guint8 *buf, guint8 mask[16])
+{
+  hc_wr32(mask, MAGIC);
+  memcpy(mask + 4, buf + 8, 12);
+}
+
+/* Reads an XOR-MAPPED-ADDRESS value; FALSE if it is short or of no family we know. */
+static gboolean
+xor_address(const guint8 *buf, const HcStunAttr *a, HcAddr *out)
+{
+  guint8 mask[16];
+  guint8 *ip;
+  gsize n;
+
+  memset(out, 0, sizeof *out);
+  if (a->len == 8 && a->value[1] == 0x01) {
+    out->in.sin_family = AF_INET;
+    ip = (guint8 *)&out->in.sin_addr;
+    n = 4;
+  } else if (a->len == 20 && a->value[1] == 0x02) {
+    out->in6.sin6_family = AF_INET6;
+    ip = out->in6.sin6_addr.s6_addr;
+    n = 16;
+  } else {
+    return FALSE;
+  }
+  /* sin_port and sin6_port are at the same place. */
+  out->in.sin_port = htons(hc_rd16(a->value + 2) ^ (MAGIC >> 16));
+  xor_mask(buf, mask);
+  for (gsize i = 0; i < n; i++)
+    ip[i] = a->value[4 + i] ^ mask[i];
+  return TRUE;
+}
+
 int
 hc_stun_parse(const guint8 *buf, gsize len, HcStunMessage *msg)
 {
@@ -89,12 +126,7 @@ hc_stun_parse(const guint8 *buf, gsize len, HcStunMessage *msg)
       msg->controlled = TRUE;
       break;
     case ATTR_XOR_MAPPED_ADDRESS:
-      if (a.len >= 8 && v[1] == 0x01) {
-        msg->has_xor_mapped = TRUE;
-        msg->xor_mapped.sin_family = AF_INET;
-        msg->xor_mapped.sin_port = htons(hc_rd16(v + 2) ^ (MAGIC >> 16));
-        msg->xor_mapped.sin_addr.s_addr = htonl(hc_rd32(v + 4) ^ MAGIC);
-      }
+      msg->has_xor_mapped = xor_address(buf, &a, &msg->xor_mapped);
       break;
     default:
       break; /* unknown attributes are skipped */
@@ -205,21 +237,26 @@ hc_stun_finish(guint8 *buf, gsize cap, gsize len, const char *key, gsize key_len
 }
 
 gsize
-hc_stun_binding_response(guint8 *out, gsize cap, const guint8 txid[12],
-                         const struct sockaddr_in *peer, const char *key, gsize key_len)
+hc_stun_binding_response(guint8 *out, gsize cap, const guint8 txid[12], const HcAddr *peer,
+                         const char *key, gsize key_len)
 {
-  gsize len = HC_STUN_HEADER;
-  guint8 *p;
+  HcAddr a = hc_addr_unmap(peer);
+  gboolean v6 = a.sa.sa_family == AF_INET6;
+  const guint8 *ip = v6 ? a.in6.sin6_addr.s6_addr : (const guint8 *)&a.in.sin_addr;
+  gsize len = HC_STUN_HEADER, n = v6 ? 16 : 4;
+  guint8 mask[16], *p;
 
-  if (cap < 64)
+  if (cap < (v6 ? 76u : 64u) || (a.sa.sa_family != AF_INET && !v6))
     return 0;
   hc_wr16(out, HC_STUN_BINDING_SUCCESS);
   hc_wr16(out + 2, 0);
   hc_wr32(out + 4, MAGIC);
   memcpy(out + 8, txid, 12);
-  p = hc_stun_add_attr(out, cap, &len, ATTR_XOR_MAPPED_ADDRESS, 8);
-  p[1] = 0x01; /* IPv4 */
-  hc_wr16(p + 2, ntohs(peer->sin_port) ^ (MAGIC >> 16));
-  hc_wr32(p + 4, ntohl(peer->sin_addr.s_addr) ^ MAGIC);
+  p = hc_stun_add_attr(out, cap, &len, ATTR_XOR_MAPPED_ADDRESS, 4 + n);
+  p[1] = v6 ? 0x02 : 0x01;
+  hc_wr16(p + 2, ntohs(a.in.sin_port) ^ (MAGIC >> 16));
+  xor_mask(out, mask);
+  for (gsize i = 0; i < n; i++)
+    p[4 + i] = ip[i] ^ mask[i];
   return hc_stun_finish(out, cap, len, key, key_len);
 }

@@ -8,7 +8,7 @@
 #define HC_WEBRTC_STUN_H
 
 #include <glib.h>
-#include <netinet/in.h>
+#include "addr.h"
 
 #define HC_STUN_BINDING_REQUEST 0x0001
 #define HC_STUN_BINDING_SUCCESS 0x0101
@@ -28,8 +28,8 @@ typedef struct {
   guint32 fingerprint;
   guint32 priority;
   gboolean use_candidate, controlling, controlled;
-  gboolean has_xor_mapped; /* XOR-MAPPED-ADDRESS (IPv4 only) */
-  struct sockaddr_in xor_mapped;
+  gboolean has_xor_mapped; /* XOR-MAPPED-ADDRESS, IPv4 or IPv6 */
+  HcAddr xor_mapped;
 } HcStunMessage;
 
 /* TRUE if the first bytes look like STUN (RFC 7983 demultiplexing + magic cookie). */
@@ -75,10 +75,11 @@ guint8 *hc_stun_add_attr(guint8 *buf, gsize cap, gsize *len, guint16 type, gsize
  * the final length, or 0 when cap is too small. */
 gsize hc_stun_finish(guint8 *buf, gsize cap, gsize len, const char *key, gsize key_len);
 
-/* Writes a binding success response for txid telling the peer its address,
- * with MESSAGE-INTEGRITY (key: our ICE password) and FINGERPRINT. Returns
- * the length, or 0 if cap is too small (needs 64 bytes). */
-gsize hc_stun_binding_response(guint8 *out, gsize cap, const guint8 txid[12],
-                               const struct sockaddr_in *peer, const char *key, gsize key_len);
+/* Writes a binding success response for txid telling the peer its address
+ * (IPv4 or IPv6; a v4-mapped one as IPv4), with MESSAGE-INTEGRITY (key: our
+ * ICE password) and FINGERPRINT. Returns the length, or 0 if cap is too
+ * small (64 bytes for IPv4, 76 for IPv6) or peer is of neither family. */
+gsize hc_stun_binding_response(guint8 *out, gsize cap, const guint8 txid[12], const HcAddr *peer,
+                               const char *key, gsize key_len);
 
 #endif

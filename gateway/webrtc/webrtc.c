@@ -4,8 +4,7 @@
 
 #include "webrtc.h"
 
-#include <arpa/inet.h>
-
+#include "addr.h"
 #include "core/error.h"
 #include "dtls.h"
 #include "media/fanout.h"
@@ -14,12 +13,13 @@
 const HcConfigKey hc_webrtc_keys[] = {
   {"workers", HC_CFG_INT, "0", 0, 64, NULL,
    "Fan-out worker threads, each with its own UDP port; 0: one per CPU core."},
-  {"udp_address", HC_CFG_STRING, "0.0.0.0", 7, 15, NULL,
-   "IPv4 address the WebRTC UDP sockets bind to."},
+  {"udp_address", HC_CFG_STRING, "::", 2, 45, NULL,
+   "Address the WebRTC UDP sockets bind to: :: takes IPv6 and IPv4 (dual-stack), 0.0.0.0 IPv4 "
+   "only, or one address of either family."},
   {"udp_port", HC_CFG_INT, "0", 0, 65535, NULL,
    "UDP port of worker 0 (worker N uses udp_port+N); 0: any free ports, see the log."},
-  {"public_ip", HC_CFG_STRING, "", 0, 15, NULL,
-   "Public IPv4 address of a 1:1 NAT, offered as an extra ICE candidate; empty: none."},
+  {"public_ip", HC_CFG_STRING, "", 0, 45, NULL,
+   "Public IPv4 or IPv6 address of a 1:1 NAT, offered as an extra ICE candidate; empty: none."},
   {"handshake_timeout", HC_CFG_INT, "10", 1, 120, NULL,
    "Seconds a viewer has to complete ICE and DTLS before it is removed."},
   {"idle_timeout", HC_CFG_INT, "30", 5, 3600, NULL,
@@ -66,11 +66,11 @@ hc_webrtc_start(HcConfig *cfg, GError **error)
   };
 
   const char *ip = hc_config_string(cfg, "webrtc", "public_ip");
-  struct in_addr addr;
+  HcAddr addr;
 
-  if (ip[0] && inet_pton(AF_INET, ip, &addr) != 1) {
+  if (ip[0] && !hc_addr_parse(ip, 0, &addr)) {
     g_set_error(error, HC_ERROR, HC_ECONFIG,
-                "[webrtc] public_ip: expected an IPv4 address or nothing, got '%s'", ip);
+                "[webrtc] public_ip: expected an IPv4 or IPv6 address or nothing, got '%s'", ip);
     return FALSE;
   }
   public_ip = g_strdup(ip);
@@ -115,7 +115,7 @@ hc_webrtc_public_ip(void)
 const char *
 hc_webrtc_udp_address(void)
 {
-  return udp_address ? udp_address : "0.0.0.0";
+  return udp_address ? udp_address : "::";
 }
 
 const char *

@@ -15,7 +15,7 @@ void hc_webrtc_stop(void);
 
 /* [webrtc] values kept for http/whep.c; valid between start and stop. */
 const char *hc_webrtc_public_ip(void);
-const char *hc_webrtc_udp_address(void); /* "0.0.0.0" when the sockets bind any */
+const char *hc_webrtc_udp_address(void); /* as configured: "::" or "0.0.0.0" bind any */
 guint hc_webrtc_max_viewers(void);
 /* [stream NAME] view_key of a configured stream, or the "view_key" of one made
  * through the API: a secret never to log; "" when the stream has none. */

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from './lib/gateway.mjs';
 import { gatewayAndBrowser } from './lib/fixture.mjs';
+import { playing } from './lib/video.mjs';
 
 const env = gatewayAndBrowser({ streams: { demo: 'test://?width=640&height=360&bitrate=500' } });
 
@@ -30,17 +31,7 @@ test('clicking a stream plays it over HLS', async () => {
   }, 30000, 'two HLS segments');
   await page.goto(env.gw.base + '/?via=hls');
   await page.locator('#stream-list button[data-stream="demo"]').click();
-  const start = await waitFor(() => page.evaluate(() => {
-    const v = document.getElementById('video');
-    return v.readyState >= 2 && v.currentTime > 0 ? v.currentTime : 0;
-  }), 30000, 'playback to start');
-  await waitFor(() => page.evaluate((t0) => document.getElementById('video').currentTime > t0 + 1.5,
-    start), 15000, 'playback to advance');
-  const size = await page.evaluate(() => {
-    const v = document.getElementById('video');
-    return [v.videoWidth, v.videoHeight];
-  });
-  assert.deepEqual(size, [640, 360]);
+  assert.deepEqual(await playing(page, { startMs: 30000, advance: 1.5 }), [640, 360]);
   assert.match(await page.locator('#player-status').textContent(), /HLS/);
   assert.deepEqual(errors, []);
   await page.close();

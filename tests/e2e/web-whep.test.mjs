@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from './lib/gateway.mjs';
 import { gatewayAndBrowser } from './lib/fixture.mjs';
+import { playing, viewers as listViewers } from './lib/video.mjs';
 
 const env = gatewayAndBrowser({
   streams: {
@@ -13,23 +14,7 @@ const env = gatewayAndBrowser({
   },
 });
 
-const viewers = async () => {
-  const r = await fetch(env.gw.base + '/api/v1/streams/demo/viewers');
-  return (await r.json()).viewers;
-};
-
-async function playing(page) {
-  const t0 = await waitFor(() => page.evaluate(() => {
-    const v = document.getElementById('video');
-    return v.readyState >= 2 && v.currentTime > 0 ? v.currentTime : 0;
-  }), 20000, 'playback to start');
-  await waitFor(() => page.evaluate((t) => document.getElementById('video').currentTime > t + 1,
-    t0), 15000, 'playback to advance');
-  return page.evaluate(() => {
-    const v = document.getElementById('video');
-    return [v.videoWidth, v.videoHeight];
-  });
-}
+const viewers = () => listViewers(env.gw, 'demo');
 
 test('plays over WebRTC first', async () => {
   const page = await env.browser.newPage();

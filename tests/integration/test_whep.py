@@ -343,9 +343,21 @@ def test_wildcard_bind_offers_loopback(gateway_factory):
     assert candidates(answered(gw).answer) == ["127.0.0.1"]
 
 
+def test_default_wildcard_bind_offers_loopback_of_both_families(gateway_factory):
+    # The default udp_address "::" is dual-stack: IPv4 and IPv6 loopback.
+    gw = gateway_factory(streams={"demo": SMALL})
+    gw.wait_live("demo")
+
+    answer = answered(gw).answer
+    assert candidates(answer) == ["127.0.0.1", "::1"], answer
+    assert "c=IN IP4 127.0.0.1" in answer  # the first candidate's family
+    assert "(IPv6 and IPv4)" in gw.log()
+
+
 def test_signalling_over_ipv6_loopback(gateway_factory):
     # HTTP on the wildcard "::" takes IPv6 and IPv4; the offer comes over
-    # [::1]. The fan-out sockets are IPv4, so the candidate is 127.0.0.1.
+    # [::1] (loopback: not a candidate of its own). The fan-out sockets are
+    # dual-stack, so the candidates are loopback of both families.
     gw = gateway_factory(streams={"demo": SMALL}, gateway_keys={"http_address": "::"})
     gw.wait_live("demo")
 
@@ -358,6 +370,33 @@ def test_signalling_over_ipv6_loopback(gateway_factory):
             await v.close()
 
     v, ok = asyncio.run(run())
-    assert candidates(v.answer) == ["127.0.0.1"], v.answer
+    assert candidates(v.answer) == ["127.0.0.1", "::1"], v.answer
     assert ok, f"decoded {v.video_frames} video, {v.audio_frames} audio frames"
     assert f"listening for HTTP on :::{gw.port}" in gw.log()
+
+
+def test_ipv6_public_ip_and_bound_address_are_the_candidates(gateway_factory):
+    # Both of either family: the answer's c= and o= follow the first (IP6).
+    gw = gateway_factory(streams={"demo": SMALL},
+                         extra="[webrtc]\nudp_address=::1\npublic_ip=2001:db8::7\n")
+    gw.wait_live("demo")
+    answer = answered(gw).answer
+    lines = list(dict.fromkeys(l.split()[4] for l in answer.splitlines()
+                               if l.startswith("a=candidate:")))
+    assert lines == ["2001:db8::7", "::1"], answer
+    assert "c=IN IP6 2001:db8::7" in answer and "IN IP6 2001:db8::7\r\ns=" in answer, answer
+    assert "UDP ::1 ports" in gw.log() and "(IPv6)" in gw.log()
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("udp_address", "banana", "[webrtc] udp_address: expected an IPv4 or IPv6 address, got 'banana'"),
+    ("public_ip", "2001:db8::zz",
+     "[webrtc] public_ip: expected an IPv4 or IPv6 address or nothing, got '2001:db8::zz'"),
+])
+def test_bad_webrtc_address_stops_the_start_naming_the_key(tmp_path, key, value, message):
+    from conftest import Gateway
+    gw = Gateway(tmp_path, streams={"demo": SMALL}, extra=f"[webrtc]\n{key}={value}\n")
+    with pytest.raises(AssertionError, match="hallcast exited with"):
+        gw.start(timeout=10)
+    assert gw.proc.returncode != 0
+    assert message in gw.log()

@@ -2,7 +2,9 @@
  * ring packets are rewritten, SRTP-protected and sent with UDP GSO to a
  * viewer socket on loopback; each arrives as its own datagram, decrypts with
  * the viewer's key and carries the viewer's SSRC, payload type and
- * consecutive sequence numbers. Also the NACK retransmission path. */
+ * consecutive sequence numbers. Also the NACK retransmission path. Run for
+ * an IPv4 socket, and for a dual-stack one (bound to ::, sending from the
+ * viewer's local address) to an IPv6 viewer and to a v4-mapped IPv4 one. */
 #include <arpa/inet.h>
 #include <netinet/udp.h>
 #include <string.h>
@@ -53,39 +55,64 @@ packet(guint8 *buf, guint16 seq, gboolean marker, gsize len)
   return len;
 }
 
+/* A UDP socket bound to ip port 0 (the port chosen is put in *addr). */
 static int
-udp_socket(struct sockaddr_in *addr)
+udp_socket(const char *ip, HcAddr *addr)
 {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  int fd, zero = 0;
   socklen_t len = sizeof *addr;
   struct timeval tv = {2, 0};
 
-  memset(addr, 0, sizeof *addr);
-  addr->sin_family = AF_INET;
-  addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  g_assert_cmpint(bind(fd, (struct sockaddr *)addr, sizeof *addr), ==, 0);
-  g_assert_cmpint(getsockname(fd, (struct sockaddr *)addr, &len), ==, 0);
+  g_assert_true(hc_addr_parse(ip, 0, addr));
+  fd = socket(addr->sa.sa_family, SOCK_DGRAM, 0);
+  g_assert_cmpint(fd, >=, 0);
+  if (addr->sa.sa_family == AF_INET6)
+    g_assert_cmpint(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero), ==, 0);
+  g_assert_cmpint(bind(fd, &addr->sa, hc_addr_len(addr)), ==, 0);
+  g_assert_cmpint(getsockname(fd, &addr->sa, &len), ==, 0);
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return fd;
 }
 
+typedef struct {
+  const char *worker_ip; /* the worker socket's bind address */
+  const char *viewer_ip; /* the viewer's socket */
+  const char *remote_ip; /* the viewer as the worker sees it */
+  const char *local_ip;  /* the worker's address the viewer talks to, or NULL */
+} Case;
+
 static void
-test_gso_send_and_nack(void)
+test_gso_send_and_nack(gconstpointer data)
 {
+  const Case *cs = data;
   HcWorker *w = g_new0(HcWorker, 1);
   HcViewer *v = g_new0(HcViewer, 1);
   HcRing *ring = hc_ring_new(64, FALSE);
   srtp_t rx;
   guint8 key_tx[HC_SRTP_MAX_KEY], key_rx[HC_SRTP_MAX_KEY], pkt[1400], in[2048];
-  struct sockaddr_in gw_addr, viewer_addr;
+  HcAddr gw_addr, viewer_addr, from, want_from;
+  socklen_t from_len;
   int viewer_fd, seg = 1200, none = 0;
   const gsize sizes[] = {1100, 1100, 1100, 700}; /* one frame: equal fragments, short last */
 
   g_assert_true(hc_srtp_init(NULL));
-  w->sock = udp_socket(&gw_addr);
+  w->sock = udp_socket(cs->worker_ip, &gw_addr);
+  w->family = gw_addr.sa.sa_family;
+  w->bound_any = hc_addr_is_any(&gw_addr);
   w->gso = setsockopt(w->sock, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg) == 0 &&
            setsockopt(w->sock, SOL_UDP, UDP_SEGMENT, &none, sizeof none) == 0;
-  viewer_fd = udp_socket(&viewer_addr);
+  viewer_fd = udp_socket(cs->viewer_ip, &viewer_addr);
+  g_assert_true(hc_addr_parse(cs->remote_ip, ntohs(viewer_addr.in.sin_port), &v->remote));
+  if (cs->local_ip) {
+    HcAddr local;
+    g_assert_true(hc_addr_parse(cs->local_ip, 0, &local));
+    g_assert_cmpint(local.sa.sa_family, ==, AF_INET6);
+    v->local = local.in6.sin6_addr;
+  }
+  /* The datagrams come from the worker's port, on the address the viewer talks to. */
+  g_assert_true(hc_addr_parse(cs->local_ip ? cs->local_ip : cs->worker_ip,
+                              ntohs(gw_addr.in.sin_port), &want_from));
+  want_from = hc_addr_unmap(&want_from);
   for (guint i = 0; i < sizeof key_tx; i++) {
     key_tx[i] = (guint8)(i + 1);
     key_rx[i] = (guint8)(100 + i);
@@ -95,7 +122,6 @@ test_gso_send_and_nack(void)
   rx = viewer_session(key_tx);
   g_assert_nonnull(v->srtp);
   g_assert_nonnull(v->srtp_fast);
-  v->remote = viewer_addr;
   v->has_remote = TRUE;
   v->video = (HcViewerTrack){.ring = ring,
                              .pt = 102,
@@ -118,10 +144,15 @@ test_gso_send_and_nack(void)
   }
   hc_worker_flush(w);
   for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
-    ssize_t n = recv(viewer_fd, in, sizeof in, 0);
-    int len = (int)n;
+    ssize_t n;
+    int len;
 
+    from_len = sizeof from;
+    n = recvfrom(viewer_fd, in, sizeof in, 0, &from.sa, &from_len);
+    len = (int)n;
     g_assert_cmpint(n, ==, (ssize_t)sizes[i] + 16); /* + GCM tag */
+    from = hc_addr_unmap(&from);
+    g_assert_true(hc_addr_equal(&from, &want_from));
     g_assert_cmpint(srtp_unprotect(rx, in, &len), ==, srtp_err_status_ok);
     g_assert_cmpint(len, ==, (int)sizes[i]);
     g_assert_cmphex(in[1], ==, (i == 3 ? 0x80 : 0) | 102);
@@ -153,6 +184,12 @@ int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
-  g_test_add_func("/fanout/gso-send-and-nack", test_gso_send_and_nack);
+  static const Case ipv4 = {"127.0.0.1", "127.0.0.1", "127.0.0.1", NULL};
+  static const Case ipv6 = {"::", "::1", "::1", "::1"};
+  static const Case mapped = {"::", "127.0.0.1", "::ffff:127.0.0.1", "::ffff:127.0.0.1"};
+
+  g_test_add_data_func("/fanout/gso-send-and-nack/ipv4", &ipv4, test_gso_send_and_nack);
+  g_test_add_data_func("/fanout/gso-send-and-nack/ipv6", &ipv6, test_gso_send_and_nack);
+  g_test_add_data_func("/fanout/gso-send-and-nack/v4-mapped", &mapped, test_gso_send_and_nack);
   return g_test_run();
 }

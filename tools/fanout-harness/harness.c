@@ -64,9 +64,7 @@ main(int argc, char **argv)
     v->srtp_fast = hc_srtp_fast_new(profile, key);
     if (!v->srtp || !v->srtp_fast)
       return 1;
-    v->remote.sin_family = AF_INET;
-    v->remote.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    v->remote.sin_port = htons((guint16)(20000 + i));
+    hc_addr_parse("127.0.0.1", (guint16)(20000 + i), &v->remote);
     v->video.ring = ring;
     v->video.pt = 102;
     v->video.ssrc = 0x10000 + (guint32)i;

@@ -1,13 +1,17 @@
 // The start page: lists the streams (refreshed every few seconds) and plays
-// the chosen one. Every text from the server is set as text, never as HTML.
+// the chosen one; /?stream=NAME&key=KEY plays a stream that has a viewing
+// key (or the key is asked for when WHEP answers 401). Every text from the
+// server is set as text, never as HTML.
 import { listStreams } from './api.js';
-import { play } from './player.js';
+import { play, rememberViewKey } from './player.js';
 
 const list = document.getElementById('stream-list');
 const status = document.getElementById('streams-status');
 const watch = document.getElementById('watch');
 const video = document.getElementById('video');
 const playerStatus = document.getElementById('player-status');
+const keyForm = document.getElementById('key-form');
+const keyInput = document.getElementById('key-input');
 let current = null;
 let player = null;
 
@@ -28,7 +32,12 @@ async function select(name) {
   current = name;
   document.getElementById('watch-name').textContent = name;
   watch.hidden = false;
+  keyForm.hidden = true;
   const p = await play(video, name, (text) => { playerStatus.textContent = text; });
+  if (current === name && p.kind === 'unauthorized') {
+    keyForm.hidden = false;
+    keyInput.value = '';
+  }
   // A newer choice may have been made while this one connected.
   if (current === name) player = p; else p.stop();
   const params = new URLSearchParams(location.search);
@@ -69,6 +78,15 @@ async function refresh() {
     status.textContent = `Cannot reach the gateway: ${e.message}`;
   }
 }
+
+// A key typed in is kept for this tab only, never put in the URL.
+keyForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (!current) return;
+  rememberViewKey(current, keyInput.value);
+  keyInput.value = '';
+  select(current);
+});
 
 // Leaving the page ends the WebRTC session at once (WHEP DELETE) instead of
 // leaving the gateway to notice the silence.

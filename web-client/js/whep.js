@@ -1,6 +1,16 @@
 // WHEP playback (docs/PROTOCOL.md, "WHEP"): one recvonly RTCPeerConnection,
-// the offer POSTed as application/sdp, the answer applied, DELETE on the
-// returned Location to leave. Rejects if media does not flow within timeoutMs.
+// the offer POSTed as application/sdp (with Authorization: Bearer TOKEN when
+// a token, the stream's viewing key, is given), the answer applied, DELETE on
+// the returned Location to leave. Rejects if media does not flow within
+// timeoutMs; a refused offer rejects with a WhepError carrying the status.
+
+export class WhepError extends Error {
+  constructor(status, message) {
+    super(`WHEP ${status}: ${message}`);
+    this.status = status;
+    this.reason = message;
+  }
+}
 
 const waitGathering = (pc, ms) => new Promise((resolve) => {
   // hallcast is ICE-lite and learns our address from STUN checks, so host
@@ -37,7 +47,7 @@ export async function playWhep(video, stream, { timeoutMs = 5000, token } = {}) 
     if (res.status !== 201) {
       let reason = body;
       try { reason = JSON.parse(body).error.message; } catch { /* plain text */ }
-      throw new Error(`WHEP ${res.status}: ${reason}`);
+      throw new WhepError(res.status, reason);
     }
     resource = new URL(res.headers.get('Location'), location.href).href;
     await pc.setRemoteDescription({ type: 'answer', sdp: body });
