@@ -87,21 +87,22 @@ hc_ws_send(HcConn *c, HcWsMsg *m)
   /* Nothing more once lws's closing handshake has begun. */
   if (c->close_sent || (c->closing && c->close_code == CLOSE_SLOW))
     return;
+  if (c->out.length == 0 && !c->closing && !c->lws_holding) {
+    /* Nothing queued here nor held back by lws: write now. Asking for
+     * WRITEABLE costs two epoll_ctl calls and a loop wakeup per message and
+     * client, most of what a broadcast costs; lws keeps whatever the socket
+     * does not take and sends it before the next WRITEABLE callback. (The
+     * client has read everything before: whatever the size, not "slow".) */
+    if (write_now(c, m) < 0) /* outside a callback: have lws close it */
+      lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return;
+  }
   if (c->out_bytes + m->len > hc_interact_limits.max_queue) {
     g_info("%s: outgoing queue over %" G_GSIZE_FORMAT " bytes, closing", c->who.participant,
            hc_interact_limits.max_queue);
     queue_clear(c);
     c->closing = FALSE;
     conn_close(c, CLOSE_SLOW, "too slow: reconnect with since");
-    return;
-  }
-  if (c->out.length == 0 && !c->closing && !c->lws_holding) {
-    /* Nothing queued here nor held back by lws: write now. Asking for
-     * WRITEABLE costs two epoll_ctl calls and a loop wakeup per message and
-     * client, most of what a broadcast costs; lws keeps whatever the socket
-     * does not take and sends it before the next WRITEABLE callback. */
-    if (write_now(c, m) < 0) /* outside a callback: have lws close it */
-      lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     return;
   }
   g_atomic_int_inc(&m->ref);
@@ -114,6 +115,18 @@ hc_ws_send(HcConn *c, HcWsMsg *m)
     lws_rx_flow_control(c->wsi, 0);
   }
   lws_callback_on_writable(c->wsi);
+}
+
+gboolean
+hc_ws_idle(HcConn *c)
+{
+  if (c->closing)
+    return FALSE;
+  if (c->out.length == 0 && !c->lws_holding)
+    return TRUE;
+  if (c->out.length == 0) /* lws may have written it since: WRITEABLE clears the flag */
+    lws_callback_on_writable(c->wsi);
+  return FALSE;
 }
 
 void
@@ -234,12 +247,19 @@ hc_ws_ping(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
 int
 hc_ws_join(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
 {
-  HcSession *s = hc_session_get(hc_msg_str(m, "session"), TRUE, f);
+  /* Lecturers and operators open a session by joining it; schools and
+   * viewers join only one that exists (a mistyped name would otherwise
+   * make an empty session nobody moderates). */
+  HcSession *s = hc_session_get(hc_msg_str(m, "session"), hc_conn_is_moderator(c), f);
   gint64 since = hc_msg_int(m, "since", -1);
   guint replayed = 0;
 
-  if (!s)
+  if (!s) {
+    if (f->code == HC_WS_NOT_FOUND)
+      hc_ws_fault(f, HC_WS_NOT_FOUND, "session",
+                  "no such session: a lecturer or operator opens it by joining first");
     return -1;
+  }
   if (c->session != s) {
     hc_session_detach(c);
     hc_session_attach(s, c);
