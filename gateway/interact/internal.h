@@ -68,6 +68,7 @@ typedef struct HcConn HcConn;
  * broadcast to 10,000 classrooms otherwise waits on several misses each. */
 struct HcConn {
   struct lws *wsi;
+  int fd;     /* the socket, -1 with TLS (then lws writes) */
   GQueue out; /* of HcWsMsg*, oldest first */
   gsize out_bytes;
   gboolean closing;         /* close once the queue is written */
@@ -86,10 +87,14 @@ struct HcConn {
   char close_reason[64];
 };
 
-/* A message to send, shared by every recipient: LWS_PRE bytes then text. */
+/* A message to send, shared by every recipient: its whole WebSocket frame
+ * (a server's frames are unmasked: the same bytes for every client), built
+ * once, the header in the LWS_PRE bytes before the text. */
 typedef struct {
   gint ref;
-  gsize len;
+  gsize len;            /* of the text */
+  unsigned char *frame; /* header then text, inside data */
+  gsize frame_len;
   unsigned char data[];
 } HcWsMsg;
 
