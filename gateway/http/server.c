@@ -482,6 +482,9 @@ lws_log_to_glib(int level, const char *line)
   g_free(l);
 }
 
+static const lws_retry_bo_t no_validity = {.secs_since_valid_ping = 0,
+                                           .secs_since_valid_hangup = 0};
+
 gboolean
 hc_http_start(const HcHttpConfig *cfg, GError **error)
 {
@@ -504,6 +507,16 @@ hc_http_start(const HcHttpConfig *cfg, GError **error)
   info.vhost_name = "hallcast";
   info.max_http_header_data = 8192;
   info.timeout_secs = 30;
+  /* No lws validity (WebSocket ping) timer per connection: lws keeps its
+   * timers in one sorted list and inserts at the far end by walking it, so
+   * 10,000 connections each scheduled 300 s ahead made every join walk the
+   * others (a third of the gateway's time at 10,000 clients). A dead peer is
+   * found by the kernel instead: TCP keepalive after 60 s quiet, and
+   * TCP_USER_TIMEOUT (lws sets it from these) for data left unacknowledged. */
+  info.retry_and_idle_policy = &no_validity;
+  info.ka_time = 60;
+  info.ka_interval = 15;
+  info.ka_probes = 4;
   uv_loop_init(&uv_loop);
   uv_source = hc_uv_source_new(&uv_loop);
   g_source_attach(uv_source, NULL);

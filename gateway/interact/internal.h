@@ -68,12 +68,14 @@ typedef struct HcConn HcConn;
  * broadcast to 10,000 classrooms otherwise waits on several misses each. */
 struct HcConn {
   struct lws *wsi;
+  int fd;     /* the socket, -1 with TLS (then lws writes) */
   GQueue out; /* of HcWsMsg*, oldest first */
   gsize out_bytes;
-  gboolean closing;     /* close once the queue is written */
-  gboolean close_sent;  /* the closing handshake has started */
-  gboolean lws_holding; /* lws may still hold part of our last write */
-  gboolean rx_paused;   /* reading stopped until the queue drains */
+  gboolean closing;         /* close once the queue is written */
+  gboolean close_sent;      /* the closing handshake has started */
+  gboolean lws_holding;     /* lws may still hold part of our last write */
+  gboolean rx_paused;       /* reading stopped until the queue drains */
+  gboolean presence_behind; /* missed a presence push: the next is the whole list */
   int close_code;
   gboolean authed;
   HcIdentity who;
@@ -85,10 +87,14 @@ struct HcConn {
   char close_reason[64];
 };
 
-/* A message to send, shared by every recipient: LWS_PRE bytes then text. */
+/* A message to send, shared by every recipient: its whole WebSocket frame
+ * (a server's frames are unmasked: the same bytes for every client), built
+ * once, the header in the LWS_PRE bytes before the text. */
 typedef struct {
   gint ref;
-  gsize len;
+  gsize len;            /* of the text */
+  unsigned char *frame; /* header then text, inside data */
+  gsize frame_len;
   unsigned char data[];
 } HcWsMsg;
 
@@ -98,6 +104,9 @@ void hc_ws_msg_unref(HcWsMsg *m);
 /* Queues m (a new reference) for c; a client over its queue bound is closed. */
 void hc_ws_send(HcConn *c, HcWsMsg *m);
 void hc_ws_send_json(HcConn *c, json_t *obj); /* steals obj */
+/* TRUE when nothing waits to be written to c (a message sent now goes out
+ * at once); otherwise asks lws to tell when it has written what it holds. */
+gboolean hc_ws_idle(HcConn *c);
 gboolean hc_conn_is_moderator(const HcConn *c);
 
 /* A parsed, validated request. */
@@ -142,10 +151,11 @@ struct HcSession {
   GHashTable *poll_voters; /* id -> GHashTable participant -> json choices */
   GQueue chat;             /* json objects, oldest first, bounded */
   gint64 next_question, next_poll, next_chat;
-  GPtrArray *hands, *stage; /* sites, in order */
-  GHashTable *last_chat;    /* participant -> gint64* monotonic us of last message */
-  GHashTable *conns;        /* HcConn* set */
-  GHashTable *site_counts;  /* site -> connections of the site in the session */
+  GPtrArray *hands, *stage;     /* sites, in order */
+  GHashTable *last_chat;        /* participant -> gint64* monotonic us of last message */
+  GHashTable *conns;            /* HcConn* set */
+  GHashTable *site_counts;      /* site -> connections of the site in the session */
+  GHashTable *presence_changed; /* sites whose count changed since the last push */
   gboolean presence_dirty;
   guint presence_timer;
   GHashTable *votes_dirty; /* question ids whose count changed since the last qa.votes */
@@ -172,6 +182,10 @@ void hc_session_attach(HcSession *s, HcConn *c);
 void hc_session_detach(HcConn *c);
 /* The state as c may see it. */
 json_t *hc_session_snapshot(HcSession *s, HcConn *c);
+/* Presence (presence.c): a connection of site more (delta 1) or less (-1),
+ * pushed debounced; the view in a snapshot (moderators: every site). */
+void hc_presence_count(HcSession *s, const char *site, int delta);
+json_t *hc_presence_view(HcSession *s, gboolean moderator);
 /* Sends c the events after since it may see; FALSE if since is outside the
  * retained log (the caller sends a snapshot). *count is set. */
 gboolean hc_session_replay(HcSession *s, HcConn *c, gint64 since, guint *count);

@@ -1,7 +1,7 @@
 /* Interaction sessions: the registry, loading from the store at start, the
  * event log (a change is stored in one transaction, then broadcast to the
- * connections that may see it), snapshots, replay with since, presence and
- * the media clock stamped on events. Called by ws.c and the handlers. */
+ * connections that may see it), snapshots, replay with since, membership
+ * (presence.c pushes it) and the media clock stamped on events. Called by ws.c and the handlers. */
 #define G_LOG_DOMAIN "hc-interact"
 
 #include <string.h>
@@ -71,6 +71,7 @@ session_free(gpointer p)
   g_hash_table_unref(s->last_chat);
   g_hash_table_unref(s->conns);
   g_hash_table_unref(s->site_counts);
+  g_hash_table_unref(s->presence_changed);
   g_ptr_array_unref(s->pending);
   g_free(s);
 }
@@ -108,6 +109,7 @@ session_new(const char *id, gint64 seq, json_t *settings, json_t *room)
   s->last_chat = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   s->conns = g_hash_table_new(NULL, NULL);
   s->site_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  s->presence_changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   s->votes_dirty = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
   s->pending = g_ptr_array_new_with_free_func(pending_free);
   g_hash_table_insert(sessions, s->id, s);
@@ -441,88 +443,26 @@ hc_session_votes_changed(HcSession *s, gint64 question)
     s->votes_timer = g_timeout_add(VOTES_FLUSH_MS, votes_fire, s);
 }
 
-/* Presence: sites with their connection counts (kept up to date on attach
- * and detach), sent debounced. Moderators get every site; schools and
- * viewers the totals only, so a change costs O(clients), not O(clients x
- * sites), and a join does not walk every connection. */
-static json_t *
-presence_for(HcSession *s, gboolean moderator)
-{
-  GList *sites;
-  json_t *arr;
-
-  if (!moderator)
-    return json_pack("{s:i, s:i}", "sites", (int)g_hash_table_size(s->site_counts), "viewers",
-                     (int)g_hash_table_size(s->conns));
-  arr = json_array();
-  sites = g_list_sort(g_hash_table_get_keys(s->site_counts), (GCompareFunc)strcmp);
-  for (GList *l = sites; l; l = l->next)
-    json_array_append_new(arr,
-                          json_pack("{s:s, s:i}", "site", (char *)l->data, "viewers",
-                                    GPOINTER_TO_INT(g_hash_table_lookup(s->site_counts, l->data))));
-  g_list_free(sites);
-  return arr;
-}
-
-static gboolean
-presence_fire(gpointer data)
-{
-  HcSession *s = data;
-  json_t *full = json_pack("{s:s, s:s, s:o}", "type", "presence", "session", s->id, "sites",
-                           presence_for(s, TRUE));
-  json_t *summary = json_pack("{s:s, s:s, s:o}", "type", "presence", "session", s->id, "total",
-                              presence_for(s, FALSE));
-  HcWsMsg *m_full = hc_ws_msg_from_json(full), *m_summary = hc_ws_msg_from_json(summary);
-  GHashTableIter it;
-  gpointer key;
-
-  s->presence_timer = 0;
-  g_hash_table_iter_init(&it, s->conns);
-  while (g_hash_table_iter_next(&it, &key, NULL))
-    hc_ws_send(key, hc_conn_is_moderator(key) ? m_full : m_summary);
-  hc_ws_msg_unref(m_full);
-  hc_ws_msg_unref(m_summary);
-  json_decref(full);
-  json_decref(summary);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-presence_changed(HcSession *s)
-{
-  if (!s->presence_timer)
-    s->presence_timer = g_timeout_add(hc_interact_limits.presence_ms, presence_fire, s);
-}
-
 void
 hc_session_attach(HcSession *s, HcConn *c)
 {
   c->session = s;
+  c->presence_behind = FALSE; /* its snapshot has the whole list */
   g_hash_table_add(s->conns, c);
-  g_hash_table_insert(
-    s->site_counts, g_strdup(c->who.site),
-    GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(s->site_counts, c->who.site)) + 1));
-  presence_changed(s);
+  hc_presence_count(s, c->who.site, 1);
 }
 
 void
 hc_session_detach(HcConn *c)
 {
   HcSession *s = c->session;
-  int n;
 
   if (!s)
     return;
-
   g_hash_table_remove(s->conns, c);
   c->session = NULL;
-  n = GPOINTER_TO_INT(g_hash_table_lookup(s->site_counts, c->who.site));
-  if (n <= 1)
-    g_hash_table_remove(s->site_counts, c->who.site);
-  else
-    g_hash_table_insert(s->site_counts, g_strdup(c->who.site), GINT_TO_POINTER(n - 1));
   if (sessions)
-    presence_changed(s);
+    hc_presence_count(s, c->who.site, -1);
 }
 
 static json_t *
@@ -568,7 +508,7 @@ hc_session_snapshot(HcSession *s, HcConn *c)
               "seq", (json_int_t)s->seq, "settings", s->settings, "questions",
               hc_session_questions(s, c), "chat", visible_chat(s, c), "hands",
               json_object_get(room, "hands"), "stage", json_object_get(room, "stage"), "polls",
-              visible_polls(s, c), "presence", presence_for(s, hc_conn_is_moderator(c)), "you",
+              visible_polls(s, c), "presence", hc_presence_view(s, hc_conn_is_moderator(c)), "you",
               "role", hc_role_name(c->who.role), "site", c->who.site, "name", c->who.name);
 
   json_decref(room);

@@ -5,7 +5,9 @@
  * lws_write() per callback. Registered in http/server.c protocols[]. */
 #define G_LOG_DOMAIN "hc-interact"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/error.h"
 #include "internal.h"
@@ -13,6 +15,7 @@
 #define CLOSE_SLOW 1013 /* "try again later": reconnect with since */
 
 G_STATIC_ASSERT(sizeof(HcConn) <= HC_INTERACT_CONN_SIZE);
+G_STATIC_ASSERT(LWS_PRE >= 10); /* room for the longest frame header */
 
 static GHashTable *site_conns; /* site -> guint count of authenticated connections */
 
@@ -21,9 +24,29 @@ hc_ws_msg_new(const char *text, gsize len)
 {
   HcWsMsg *m = g_malloc(sizeof *m + LWS_PRE + len);
 
+  unsigned char *h;
+
   m->ref = 1;
   m->len = len;
   memcpy(m->data + LWS_PRE, text, len);
+  /* RFC 6455 5.2: FIN + text, then the payload length in 7, 16 or 64 bits. */
+  if (len < 126) {
+    h = m->data + LWS_PRE - 2;
+    h[1] = len;
+  } else if (len < 65536) {
+    h = m->data + LWS_PRE - 4;
+    h[1] = 126;
+    h[2] = len >> 8;
+    h[3] = len;
+  } else {
+    h = m->data + LWS_PRE - 10;
+    h[1] = 127;
+    for (int i = 0; i < 8; i++)
+      h[2 + i] = (guint64)len >> (56 - 8 * i);
+  }
+  h[0] = 0x81;
+  m->frame = h;
+  m->frame_len = m->data + LWS_PRE + len - h;
   return m;
 }
 
@@ -68,14 +91,27 @@ queue_clear(HcConn *c)
   c->out_bytes = 0;
 }
 
-/* Writes m at once. Whether lws kept part of it is read now, while its
- * state is in cache (not before the next write: at 10,000 connections that
- * look-up was a cache miss per message); lws calls WRITEABLE only once it
- * holds nothing, which clears the flag. */
+/* Writes m's frame at once; lws must hold nothing for c (its own frames
+ * too, a pong say): the caller checked. The frame goes straight to the
+ * socket (one system call: lws_write would build the same header again and
+ * walk its own state for every client of a broadcast); what the socket does
+ * not take is handed to lws as raw bytes, which it sends before anything
+ * else, and lws calls WRITEABLE once it holds nothing, clearing the flag. */
 static int
 write_now(HcConn *c, HcWsMsg *m)
 {
-  if (lws_write(c->wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+  ssize_t n = 0;
+
+  if (c->fd >= 0) {
+    n = send(c->fd, m->frame, m->frame_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n == (ssize_t)m->frame_len)
+      return 0;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      return -1;
+    n = MAX(n, 0);
+  }
+  /* LWS_WRITE_HTTP: bytes as they are (lws_issue_raw), no framing. */
+  if (lws_write(c->wsi, m->frame + n, m->frame_len - n, LWS_WRITE_HTTP) < 0)
     return -1;
   c->lws_holding = lws_partial_buffered(c->wsi) != 0;
   return 0;
@@ -87,21 +123,22 @@ hc_ws_send(HcConn *c, HcWsMsg *m)
   /* Nothing more once lws's closing handshake has begun. */
   if (c->close_sent || (c->closing && c->close_code == CLOSE_SLOW))
     return;
+  if (c->out.length == 0 && !c->closing && !c->lws_holding && !lws_partial_buffered(c->wsi)) {
+    /* Nothing queued here nor held back by lws: write now. Asking for
+     * WRITEABLE costs two epoll_ctl calls and a loop wakeup per message and
+     * client, most of what a broadcast costs; lws keeps whatever the socket
+     * does not take and sends it before the next WRITEABLE callback. (The
+     * client has read everything before: whatever the size, not "slow".) */
+    if (write_now(c, m) < 0) /* outside a callback: have lws close it */
+      lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return;
+  }
   if (c->out_bytes + m->len > hc_interact_limits.max_queue) {
     g_info("%s: outgoing queue over %" G_GSIZE_FORMAT " bytes, closing", c->who.participant,
            hc_interact_limits.max_queue);
     queue_clear(c);
     c->closing = FALSE;
     conn_close(c, CLOSE_SLOW, "too slow: reconnect with since");
-    return;
-  }
-  if (c->out.length == 0 && !c->closing && !c->lws_holding) {
-    /* Nothing queued here nor held back by lws: write now. Asking for
-     * WRITEABLE costs two epoll_ctl calls and a loop wakeup per message and
-     * client, most of what a broadcast costs; lws keeps whatever the socket
-     * does not take and sends it before the next WRITEABLE callback. */
-    if (write_now(c, m) < 0) /* outside a callback: have lws close it */
-      lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     return;
   }
   g_atomic_int_inc(&m->ref);
@@ -114,6 +151,18 @@ hc_ws_send(HcConn *c, HcWsMsg *m)
     lws_rx_flow_control(c->wsi, 0);
   }
   lws_callback_on_writable(c->wsi);
+}
+
+gboolean
+hc_ws_idle(HcConn *c)
+{
+  if (c->closing)
+    return FALSE;
+  if (c->out.length == 0 && !c->lws_holding)
+    return TRUE;
+  if (c->out.length == 0) /* lws may have written it since: WRITEABLE clears the flag */
+    lws_callback_on_writable(c->wsi);
+  return FALSE;
 }
 
 void
@@ -234,12 +283,19 @@ hc_ws_ping(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
 int
 hc_ws_join(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
 {
-  HcSession *s = hc_session_get(hc_msg_str(m, "session"), TRUE, f);
+  /* Lecturers and operators open a session by joining it; schools and
+   * viewers join only one that exists (a mistyped name would otherwise
+   * make an empty session nobody moderates). */
+  HcSession *s = hc_session_get(hc_msg_str(m, "session"), hc_conn_is_moderator(c), f);
   gint64 since = hc_msg_int(m, "since", -1);
   guint replayed = 0;
 
-  if (!s)
+  if (!s) {
+    if (f->code == HC_WS_NOT_FOUND)
+      hc_ws_fault(f, HC_WS_NOT_FOUND, "session",
+                  "no such session: a lecturer or operator opens it by joining first");
     return -1;
+  }
   if (c->session != s) {
     hc_session_detach(c);
     hc_session_attach(s, c);
@@ -332,6 +388,7 @@ on_established(struct lws *wsi, HcConn *c)
   HcWsFault f = {0};
 
   c->wsi = wsi;
+  c->fd = lws_is_ssl(wsi) ? -1 : lws_get_socket_fd(wsi);
   g_queue_init(&c->out);
   token = lws_get_urlarg_by_name(wsi, "token=", buf, sizeof buf);
   if (token && !authenticate(c, token, &f)) {

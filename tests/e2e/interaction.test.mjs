@@ -82,3 +82,21 @@ test('a raised hand is queued and brought on stage', async () => {
   await waitFor(() => school.locator('#stage-notice:not([hidden])').count(), 5000, 'stage invitation');
   assert.equal(await other.locator('#stage-notice:not([hidden])').count(), 0);
 });
+
+test('a classroom that opens its link early waits for the lecturer to open the session', async () => {
+  const q = 'session=later1&stream=demo&via=hls';
+  const early = await env.browser.newPage();
+  await early.goto(`${env.gw.base}/school.html?${q}&token=school:school-5:Room%202`);
+  await waitFor(async () => (await text(early, '#conn-status')) === 'waiting for the session to open',
+    10000, 'the school waiting');
+  const lec = await page(`/lecturer.html?${q}&token=lecturer:museum:Dr%20Ada`);
+  await waitFor(async () => (await text(early, '#conn-status')) === 'connected', 10000,
+    'the school joined once the session exists');
+  // The lecturer's site list: its snapshot, then the school's arrival as a change.
+  await waitFor(async () => (await text(lec, '#presence')) === '2 sites, 2 connections', 5000,
+    'presence on the lecturer page');
+  await early.close();
+  await waitFor(async () => (await text(lec, '#presence')) === '1 sites, 1 connections', 5000,
+    'the school left');
+  await lec.close();
+});

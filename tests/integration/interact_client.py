@@ -83,6 +83,25 @@ class Client:
         await self.ws.close()
 
 
+def apply_presence(view, msg):
+    """Applies a moderator's presence push to view (site -> viewers): the
+    whole list when `full`, else the sites that changed (0: left). Returns view."""
+    if msg.get("full"):
+        view.clear()
+    for s in msg.get("sites", []):
+        if s["viewers"]:
+            view[s["site"]] = s["viewers"]
+        else:
+            view.pop(s["site"], None)
+    return view
+
+
+async def open_session(gw, session, token="lecturer:studio:Opener"):
+    """Opens session as a lecturer would (schools and viewers cannot create one)."""
+    c, _ = await join(gw, token, session)
+    await c.close()
+
+
 async def join(gw, token, session, **fields):
     """Opens a client with token and joins session; returns (client, ack result)."""
     c = await Client.open(gw, token)

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 
-from interact_client import Client, join
+from interact_client import Client, apply_presence, join, open_session
 
 RATES = ("[interact]\nask_burst=1000\nask_rate=100000\nchat_burst=1000\nchat_rate=100000\n"
          "msg_burst=10000\nmsg_rate=100000\n")
@@ -143,6 +143,7 @@ def test_csv_export_defuses_formulas(gateway_factory):
     gw = gateway_factory(streams={}, extra="[interact]\nmoderation=false\n")
 
     async def scenario():
+        await open_session(gw, "csv")
         a, _ = await join(gw, "school:s1:Room", "csv")
         await a.call("qa.ask", text='=HYPERLINK("http://x") "quoted", comma')
         await a.close()
@@ -377,7 +378,9 @@ def test_presence_and_media_clock(gateway_factory):
     gw.wait_live("demo")
 
     async def scenario():
-        op, _ = await join(gw, "operator:museum:Op", "here")
+        op, snap = await join(gw, "operator:museum:Op", "here")
+        view = {p["site"]: p["viewers"] for p in snap["state"]["presence"]}
+        assert view == {"museum": 1}
         a1, _ = await join(gw, "school:s1:Board", "here")
         a2, _ = await join(gw, "school:s1:Laptop", "here")
         b, _ = await join(gw, "school:s2:Room", "here")
@@ -389,11 +392,14 @@ def test_presence_and_media_clock(gateway_factory):
                     return m
             raise AssertionError("no such presence")
 
-        await presence(op, lambda m: m.get("sites") == [
-            {"site": "museum", "viewers": 1}, {"site": "s1", "viewers": 2},
-            {"site": "s2", "viewers": 1}])
-        await presence(b, lambda m: m.get("total") == {"sites": 3, "viewers": 4})
+        # Moderators get the sites that changed (absolute counts) and the totals.
+        m = await presence(op, lambda m: apply_presence(view, m) == {
+            "museum": 1, "s1": 2, "s2": 1})
+        assert m["full"] is False and m["total"] == {"sites": 3, "viewers": 4}
+        await presence(b, lambda m: m.get("total") == {"sites": 3, "viewers": 4} and "sites" not in m)
         await a2.close()
+        m = await presence(op, lambda m: apply_presence(view, m) == {"museum": 1, "s1": 1, "s2": 1})
+        assert m["sites"] == [{"site": "s1", "viewers": 1}]  # only what changed
         await presence(b, lambda m: m.get("total") == {"sites": 3, "viewers": 3})
 
         first = await a1.call("qa.ask", text="When?")
@@ -409,7 +415,48 @@ def test_presence_and_media_clock(gateway_factory):
         await a1.call("qa.ask", text="Which clock?")
         await b.sync()
         assert b.events("qa.asked")[-1]["clock"]["source"] == "monotonic"
-        for c in (op, a1, b):
+        await b.close()  # the last of its site: 0, and the site is gone
+        m = await presence(op, lambda m: apply_presence(view, m) == {"museum": 1, "s1": 1})
+        assert {"site": "s2", "viewers": 0} in m["sites"] and m["total"]["sites"] == 2
+        for c in (op, a1):
             await c.close()
 
     run(scenario())
+
+
+def test_only_moderators_open_a_session(gateway_factory):
+    gw = gateway_factory(streams={})
+
+    async def scenario():
+        # A school or viewer joining a session nobody opened: not_found, and
+        # nothing is created (no export, the connection stays usable).
+        school = await Client.open(gw, "school:s1:Room")
+        viewer = await Client.open(gw, "viewer:home:Pat")
+        for c in (school, viewer):
+            err = await c.error("session.join", session="typo-lecture")
+            assert (err["code"], err["field"]) == ("not_found", "session"), err
+            assert (await c.error("qa.vote", question=1))["code"] == "not_joined"
+        status, _, _ = gw.request("GET", "/api/v1/sessions/typo-lecture/qa.json",
+                                  headers={"Authorization": "Bearer operator:m:o"})
+        assert status == 404
+        # A lecturer opens it by joining; then the school joins the same state.
+        lec, opened = await join(gw, "lecturer:studio:Ada", "typo-lecture")
+        assert (opened["mode"], opened["seq"]) == ("snapshot", 0)
+        await lec.call("session.configure", moderation=False)
+        snap = (await school.call("session.join", session="typo-lecture"))["state"]
+        assert snap["settings"]["moderation"] is False and snap["seq"] == 1
+        # An operator may open one too; it survives a restart like any other.
+        op, _ = await join(gw, "operator:museum:Op", "hall-visit")
+        for c in (school, viewer, lec, op):
+            await c.close()
+
+    run(scenario())
+    gw.stop()
+    gw.start()
+
+    async def after():
+        c, got = await join(gw, "school:s1:Room", "hall-visit")
+        assert got["state"]["session"] == "hall-visit"
+        await c.close()
+
+    run(after())

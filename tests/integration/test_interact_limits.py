@@ -11,7 +11,7 @@ import pytest
 import websockets
 from websockets.frames import Opcode
 
-from interact_client import Client, join
+from interact_client import Client, join, open_session
 
 
 def run(coro):
@@ -31,8 +31,8 @@ def test_bad_input_gets_errors_or_closes_and_others_are_unaffected(gateway_facto
     gw = gateway_factory(streams={})
 
     async def scenario():
-        bystander, _ = await join(gw, "school:calm:Room", "bad")
         lec, _ = await join(gw, "lecturer:studio:Ada", "bad")
+        bystander, _ = await join(gw, "school:calm:Room", "bad")
 
         # Not JSON, not an object, unknown type, bad fields: errors, still connected.
         c, _ = await join(gw, "school:noisy:Room", "bad")
@@ -167,6 +167,7 @@ def test_sigkill_mid_burst_loses_no_acked_question(gateway_factory):
             pass
 
     async def burst():
+        await open_session(gw, "crash")
         tasks = [asyncio.create_task(asker(f"school-{k}")) for k in range(4)]
         while len(acked) < 300:
             await asyncio.sleep(0.01)
@@ -204,9 +205,9 @@ def test_a_slow_client_is_closed_and_does_not_hold_up_others(gateway_factory):
         sock.connect(("127.0.0.1", gw.port))
         slow = Client(await websockets.connect(
             f"ws://127.0.0.1:{gw.port}/ws?token=school:slow:Room", sock=sock, max_queue=1))
+        lec, _ = await join(gw, "lecturer:studio:Ada", "slow")
         await slow.call("session.join", session="slow")
         fast, _ = await join(gw, "school:fast:Room", "slow")
-        lec, _ = await join(gw, "lecturer:studio:Ada", "slow")
         text = "x" * 400
         for i in range(20000):
             await lec.call("chat.send", text=f"{i} {text}")

@@ -29,9 +29,9 @@ def test_2000_clients_receive_a_broadcast_question(gateway_factory):
                 await c.call("session.join", session="big")
                 return c
 
-        clients = await asyncio.gather(*(connect(i) for i in range(CLIENTS)))
         lec = await Client.open(gw, "lecturer:studio:Ada", ping_interval=None)
-        await lec.call("session.join", session="big")
+        await lec.call("session.join", session="big")  # a lecturer opens the session
+        clients = await asyncio.gather(*(connect(i) for i in range(CLIENTS)))
         r = await lec.call("qa.ask", text="Can everybody see this?")
 
         async def wait_question(c):

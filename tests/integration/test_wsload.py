@@ -9,7 +9,7 @@ import json
 import subprocess
 
 from conftest import BUILD
-from interact_client import Client
+from interact_client import Client, open_session
 
 WSLOAD = BUILD / "tools" / "wsload" / "hc-wsload"
 CLIENTS, QUESTIONS = 200, 5
@@ -20,6 +20,7 @@ def test_wsload_clients_all_receive_every_question(gateway_factory):
                          extra="[interact]\nmax_site_connections=1000\n")
 
     async def scenario():
+        await open_session(gw, "wsload-test")
         watcher = await Client.open(gw, "school:watcher:Room", ping_interval=None)
         await watcher.call("session.join", session="wsload-test")
         proc = await asyncio.create_subprocess_exec(

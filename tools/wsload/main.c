@@ -369,6 +369,8 @@ main(int argc, char **argv)
   loop_until(&l, MIN(end, g_get_monotonic_time() + o->idle_ms * 1000), idle_never, NULL);
   idle1 = proc_cpu_us(o->pid);
 
+  /* A marker for tools that profile the asks only (bench-ws --perf-phase). */
+  g_printerr("wsload: joined %d, asking\n", l.run.joined);
   cpu0 = proc_cpu_us(o->pid);
   self0 = self_cpu_us();
   l.expected = expected(&l);

@@ -2,6 +2,17 @@
 // requests answered by ack/error, a session state kept from the snapshot and
 // the events after it, and reconnection with `since` so nothing is missed.
 
+// A moderator's presence push: the whole list (`full`) or the sites that
+// changed, with their counts now (0: the site left). Returns the new list.
+function mergePresence(list, msg) {
+  const sites = new Map(msg.full || !Array.isArray(list) ? [] : list.map((x) => [x.site, x]));
+  for (const x of msg.sites) {
+    if (x.viewers > 0) sites.set(x.site, x);
+    else sites.delete(x.site);
+  }
+  return [...sites.values()].sort((a, b) => (a.site < b.site ? -1 : a.site > b.site));
+}
+
 export class SessionClient extends EventTarget {
   constructor({ session, token }) {
     super();
@@ -32,6 +43,12 @@ export class SessionClient extends EventTarget {
         }
         this.emit('status', 'connected');
       } catch (e) {
+        // A school may open its link before the lecturer opens the session.
+        if (e.code === 'not_found' && !this.closed) {
+          this.emit('status', 'waiting for the session to open');
+          setTimeout(() => { if (ws.readyState === WebSocket.OPEN) ws.onopen(); }, 3000);
+          return;
+        }
         this.emit('status', `cannot join: ${e.message}`);
       }
     };
@@ -75,7 +92,7 @@ export class SessionClient extends EventTarget {
     }
     if (msg.type === 'presence') {
       if (!this.state) return;
-      this.state.presence = msg.sites ?? msg.total;
+      this.state.presence = msg.sites ? mergePresence(this.state.presence, msg) : msg.total;
     } else if (typeof msg.seq === 'number') {
       if (!this.state || msg.seq <= this.seq) return; // already applied
       this.apply(msg);
