@@ -1,0 +1,481 @@
+/* The HTTP front door: one thread with its own epoll accepts every connection
+ * on the HTTP port and reads its first request. GETs of HLS playlists and
+ * segments (hls-request.c says which) are served here, keep-alive and
+ * pipelined, sendfile() for large files: per request a read, an open, a send
+ * and no epoll_ctl, where libwebsockets' per-request timers and its libuv
+ * poll churn cost two to three times nginx's CPU. Any other request (API,
+ * WHEP/WHIP, /ws, the web client, anything unusual or malformed) hands the
+ * connection, with the bytes read, to libwebsockets on the main thread, which
+ * owns it from then on. See docs/BENCHMARKS.md (HLS). */
+#define G_LOG_DOMAIN "hc-http"
+
+#include "front.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "hls-request.h"
+#include "http.h"
+
+/* A request head must fit this; a longer one goes to libwebsockets. */
+#define IN_SIZE 4096
+/* Connections served here at once; more are handed to libwebsockets. */
+#define MAX_CONNS 4096
+/* Bodies up to this size are read and sent with the headers in one send(). */
+#define SMALL_BODY 16384
+#define HEAD_MAX 512
+#define EVENTS 256
+
+typedef struct Conn {
+  int fd;
+  struct Conn *prev, *next; /* in deadline order (all deadlines are now + idle) */
+  gint64 deadline;
+  char *out; /* response bytes the socket has not taken yet */
+  gsize out_len, out_off;
+  int file_fd; /* >= 0: then send file_off..file_end of this file */
+  off_t file_off, file_end;
+  gboolean close_after, want_out;
+  gsize in_len;
+  char in[IN_SIZE];
+} Conn;
+
+typedef enum { FLUSH_DONE, FLUSH_AGAIN, FLUSH_ERROR } Flush;
+
+typedef struct {
+  int fd;
+  gsize len;
+  char bytes[];
+} Handoff;
+
+static struct {
+  int listen_fd, epoll_fd, wake_fd;
+  gint64 idle_us;
+  HcFrontHandoff handoff;
+  GThread *thread;
+  Conn *head, *tail;
+  guint conns;
+  char scratch[HEAD_MAX + SMALL_BODY];
+} front = {.listen_fd = -1, .epoll_fd = -1, .wake_fd = -1};
+
+/* Markers for epoll data: the listening socket and the wake-up eventfd. */
+static char listen_tag, wake_tag;
+
+static void
+list_remove(Conn *c)
+{
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    front.head = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  else
+    front.tail = c->prev;
+  c->prev = c->next = NULL;
+}
+
+/* Gives c a fresh deadline, now + idle: it moves to the tail, so the list
+ * stays in deadline order. */
+static void
+touch(Conn *c)
+{
+  if (front.tail != c) {
+    if (c->prev || front.head == c)
+      list_remove(c);
+    c->prev = front.tail;
+    if (front.tail)
+      front.tail->next = c;
+    else
+      front.head = c;
+    front.tail = c;
+  }
+  c->deadline = g_get_monotonic_time() + front.idle_us;
+}
+
+static void
+conn_free(Conn *c, gboolean close_socket)
+{
+  epoll_ctl(front.epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+  list_remove(c);
+  if (close_socket)
+    close(c->fd);
+  if (c->file_fd >= 0)
+    close(c->file_fd);
+  g_free(c->out);
+  g_free(c);
+  front.conns--;
+}
+
+static gboolean
+run_handoff(gpointer data)
+{
+  Handoff *h = data;
+
+  front.handoff(h->fd, h->bytes, h->len);
+  h->fd = -1;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+free_handoff(gpointer data)
+{
+  Handoff *h = data;
+
+  if (h->fd >= 0)
+    close(h->fd); /* the main loop ended before it took the connection */
+  g_free(h);
+}
+
+static Handoff *
+handoff_new(int fd, const char *bytes, gsize len)
+{
+  Handoff *h = g_malloc(sizeof *h + len);
+
+  h->fd = fd;
+  h->len = len;
+  if (len)
+    memcpy(h->bytes, bytes, len);
+  return h;
+}
+
+/* Passes the connection to the main thread, for libwebsockets. */
+static void
+handoff_queue(Handoff *h)
+{
+  g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, run_handoff, h, free_handoff);
+}
+
+/* Hands c to libwebsockets with its unserved bytes; c is gone. */
+static void
+hand_off_conn(Conn *c)
+{
+  Handoff *h = handoff_new(c->fd, c->in, c->in_len);
+
+  conn_free(c, FALSE); /* out of this thread's epoll before the main thread adopts it */
+  handoff_queue(h);
+}
+
+static void
+want_output(Conn *c, gboolean out)
+{
+  struct epoll_event ev = {.events = out ? EPOLLOUT : EPOLLIN, .data.ptr = c};
+
+  if (c->want_out == out)
+    return;
+  c->want_out = out;
+  epoll_ctl(front.epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Sends what is pending: buffered bytes, then the file. */
+static Flush
+flush(Conn *c)
+{
+  while (c->out && c->out_off < c->out_len) {
+    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+                     MSG_NOSIGNAL | (c->file_fd >= 0 ? MSG_MORE : 0));
+    if (n < 0)
+      return errno == EAGAIN || errno == EINTR ? FLUSH_AGAIN : FLUSH_ERROR;
+    c->out_off += (gsize)n;
+    touch(c);
+  }
+  g_clear_pointer(&c->out, g_free);
+  while (c->file_fd >= 0 && c->file_off < c->file_end) {
+    ssize_t n = sendfile(c->fd, c->file_fd, &c->file_off, (size_t)(c->file_end - c->file_off));
+    if (n < 0)
+      return errno == EAGAIN || errno == EINTR ? FLUSH_AGAIN : FLUSH_ERROR;
+    if (n == 0)
+      return FLUSH_ERROR; /* the file shrank: the length announced cannot be met */
+    touch(c);
+  }
+  if (c->file_fd >= 0) {
+    close(c->file_fd);
+    c->file_fd = -1;
+  }
+  return FLUSH_DONE;
+}
+
+/* Sends len bytes of front.scratch; keeps what the socket does not take. */
+static Flush
+send_scratch(Conn *c, gsize len)
+{
+  ssize_t n = send(c->fd, front.scratch, len, MSG_NOSIGNAL | (c->file_fd >= 0 ? MSG_MORE : 0));
+
+  if (n < 0 && errno != EAGAIN && errno != EINTR)
+    return FLUSH_ERROR;
+  if (n < 0)
+    n = 0;
+  if ((gsize)n < len) {
+    c->out = g_memdup2(front.scratch + n, len - (gsize)n);
+    c->out_len = len - (gsize)n;
+    c->out_off = 0;
+    return FLUSH_AGAIN;
+  }
+  return flush(c);
+}
+
+/* The same response, byte for byte, that server.c writes through lws. */
+static int
+head(gsize cap, int status, const char *type, gsize length, const char *cache)
+{
+  return snprintf(front.scratch, cap,
+                  "HTTP/1.1 %s\r\ncontent-type: %s\r\ncontent-length: %" G_GSIZE_FORMAT
+                  "\r\naccess-control-allow-origin: *\r\n"
+                  "access-control-expose-headers: Location, Link, ETag\r\n"
+                  "cache-control: %s\r\n\r\n",
+                  status == 200 ? "200 OK" : "404 Not Found", type, length, cache);
+}
+
+static Flush
+respond_not_found(Conn *c)
+{
+  char body[128];
+  int bl = snprintf(body, sizeof body, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
+                    hc_error_name(HC_ENOTFOUND), HC_STATIC_NOT_FOUND);
+  int hl = head(HEAD_MAX, 404, "application/json", (gsize)bl, "no-store");
+
+  memcpy(front.scratch + hl, body, (size_t)bl);
+  return send_scratch(c, (gsize)(hl + bl));
+}
+
+/* Answers the request whose path is c->in[off..off+len), "/hls/...". */
+static Flush
+respond(Conn *c, gsize off, gsize len)
+{
+  char path[HC_HLS_MAX_PATH + 1];
+  HcStaticFile f;
+  int hl;
+
+  /* What follows "/hls", with its slash, as hc_static_hls() sees it. */
+  memcpy(path, c->in + off + 4, len - 4);
+  path[len - 4] = '\0';
+  if (!hc_static_open_hls(path, &f))
+    return respond_not_found(c);
+  hl = head(HEAD_MAX, 200, f.type, f.size, f.cache);
+  if (f.size <= SMALL_BODY) {
+    ssize_t n = pread(f.fd, front.scratch + hl, f.size, 0);
+
+    close(f.fd);
+    if (n != (ssize_t)f.size)
+      return FLUSH_ERROR; /* the file shrank (a segment deleted): close, as server.c does */
+    return send_scratch(c, (gsize)hl + f.size);
+  }
+  c->file_fd = f.fd;
+  c->file_off = 0;
+  c->file_end = (off_t)f.size;
+  return send_scratch(c, (gsize)hl);
+}
+
+/* Serves the complete requests in c->in, in order, while the socket takes the
+ * responses. FALSE when c is gone (closed or handed off). */
+static gboolean
+serve(Conn *c)
+{
+  while (!c->out && c->file_fd < 0 && c->in_len > 0) {
+    HcHlsRequest req;
+    HcHlsKind kind = hc_hls_request_parse(c->in, c->in_len, &req);
+    Flush r;
+
+    if (kind == HC_HLS_INCOMPLETE && c->in_len < IN_SIZE)
+      return TRUE;
+    if (kind != HC_HLS_FAST) {
+      /* libwebsockets answers this and everything after it on the connection. */
+      hand_off_conn(c);
+      return FALSE;
+    }
+    r = respond(c, req.path_off, req.path_len);
+    c->in_len -= req.head_len;
+    memmove(c->in, c->in + req.head_len, c->in_len);
+    if (!req.keep_alive)
+      c->close_after = TRUE;
+    if (r == FLUSH_ERROR) {
+      conn_free(c, TRUE);
+      return FALSE;
+    }
+    if (r == FLUSH_AGAIN) {
+      want_output(c, TRUE);
+      return TRUE;
+    }
+    touch(c);
+    if (c->close_after) {
+      conn_free(c, TRUE);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static void
+on_event(Conn *c, guint32 events)
+{
+  if (c->want_out) {
+    Flush r = flush(c);
+
+    if (r == FLUSH_ERROR || (r == FLUSH_DONE && c->close_after)) {
+      conn_free(c, TRUE);
+      return;
+    }
+    if (r == FLUSH_AGAIN)
+      return;
+    want_output(c, FALSE);
+    touch(c);
+    serve(c);
+    return;
+  }
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+    ssize_t n = read(c->fd, c->in + c->in_len, IN_SIZE - c->in_len);
+
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+      conn_free(c, TRUE);
+      return;
+    }
+    if (n > 0) {
+      c->in_len += (gsize)n;
+      serve(c);
+    }
+  }
+}
+
+static void
+accept_all(void)
+{
+  for (int i = 0; i < 64; i++) {
+    int fd = accept4(front.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN};
+    Conn *c;
+
+    if (fd < 0) {
+      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+        g_warning("HTTP accept: %s", g_strerror(errno));
+      return;
+    }
+    if (front.conns >= MAX_CONNS) {
+      handoff_queue(handoff_new(fd, NULL, 0));
+      continue;
+    }
+    c = g_malloc(sizeof *c);
+    memset(c, 0, offsetof(Conn, in));
+    c->fd = fd;
+    c->file_fd = -1;
+    ev.data.ptr = c;
+    if (epoll_ctl(front.epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      g_free(c);
+      close(fd);
+      continue;
+    }
+    front.conns++;
+    touch(c);
+  }
+}
+
+/* Closes the connections whose deadline has passed: idle keep-alive ones and
+ * those that never finish a request (slowloris). */
+static void
+expire(void)
+{
+  gint64 now = g_get_monotonic_time();
+
+  while (front.head && front.head->deadline <= now)
+    conn_free(front.head, TRUE);
+}
+
+static gpointer
+front_thread(gpointer data)
+{
+  struct epoll_event evs[EVENTS];
+
+  for (;;) {
+    int n = epoll_wait(front.epoll_fd, evs, EVENTS, 1000);
+
+    for (int i = 0; i < n; i++) {
+      void *p = evs[i].data.ptr;
+
+      if (p == &wake_tag)
+        return NULL;
+      if (p == &listen_tag)
+        accept_all();
+      else
+        on_event(p, evs[i].events);
+    }
+    expire();
+  }
+}
+
+static int
+listen_on(const char *address, int port)
+{
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo *ai = NULL;
+  char service[16];
+  int fd = -1, one = 1;
+
+  g_snprintf(service, sizeof service, "%d", port);
+  if (getaddrinfo(address && address[0] ? address : NULL, service, &hints, &ai) != 0)
+    return -1;
+  fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+                  bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 4096) != 0)) {
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(ai);
+  return fd;
+}
+
+gboolean
+hc_front_start(const char *address, int port, int idle_s, HcFrontHandoff handoff, GError **error)
+{
+  struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &listen_tag};
+  struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &wake_tag};
+
+  front.idle_us = (gint64)idle_s * G_USEC_PER_SEC;
+  front.handoff = handoff;
+  front.listen_fd = listen_on(address, port);
+  if (front.listen_fd < 0) {
+    g_set_error(error, HC_ERROR, HC_EINTERNAL, "cannot listen for HTTP on %s:%d: %s", address,
+                port, g_strerror(errno));
+    return FALSE;
+  }
+  front.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  front.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (front.epoll_fd < 0 || front.wake_fd < 0 ||
+      epoll_ctl(front.epoll_fd, EPOLL_CTL_ADD, front.listen_fd, &lev) != 0 ||
+      epoll_ctl(front.epoll_fd, EPOLL_CTL_ADD, front.wake_fd, &wev) != 0) {
+    g_set_error(error, HC_ERROR, HC_EINTERNAL, "HTTP front door: %s", g_strerror(errno));
+    hc_front_stop();
+    return FALSE;
+  }
+  front.thread = g_thread_new("hc-http-front", front_thread, NULL);
+  return TRUE;
+}
+
+void
+hc_front_stop(void)
+{
+  if (front.thread) {
+    guint64 one = 1;
+
+    if (write(front.wake_fd, &one, sizeof one) != sizeof one)
+      g_warning("cannot wake the HTTP front door: %s", g_strerror(errno));
+    g_thread_join(front.thread);
+    front.thread = NULL;
+  }
+  while (front.head)
+    conn_free(front.head, TRUE);
+  if (front.listen_fd >= 0)
+    close(front.listen_fd);
+  if (front.epoll_fd >= 0)
+    close(front.epoll_fd);
+  if (front.wake_fd >= 0)
+    close(front.wake_fd);
+  front.listen_fd = front.epoll_fd = front.wake_fd = -1;
+}
