@@ -26,8 +26,9 @@
 #include "hls-request.h"
 #include "http.h"
 
-/* A request head must fit this; a longer one goes to libwebsockets. */
-#define IN_SIZE 4096
+/* A request head must fit this (lws's own limit, max_http_header_data):
+ * a longer one is answered 431 here. */
+#define IN_SIZE 8192
 /* Connections served here at once; more are handed to libwebsockets. */
 #define MAX_CONNS 4096
 /* Bodies up to this size are read and sent with the headers in one send(). */
@@ -43,7 +44,7 @@ typedef struct Conn {
   gsize out_len, out_off;
   int file_fd; /* >= 0: then send file_off..file_end of this file */
   off_t file_off, file_end;
-  gboolean close_after, want_out;
+  gboolean close_after, want_out, draining;
   gsize in_len;
   char in[IN_SIZE];
 } Conn;
@@ -222,25 +223,27 @@ send_scratch(Conn *c, gsize len)
   return flush(c);
 }
 
-/* The same response, byte for byte, that server.c writes through lws. */
+/* The same response head, byte for byte, that server.c writes through lws;
+ * status is "200 OK" or the like. */
 static int
-head(gsize cap, int status, const char *type, gsize length, const char *cache)
+head(const char *status, const char *type, gsize length, const char *cache)
 {
-  return snprintf(front.scratch, cap,
+  return snprintf(front.scratch, HEAD_MAX,
                   "HTTP/1.1 %s\r\ncontent-type: %s\r\ncontent-length: %" G_GSIZE_FORMAT
                   "\r\naccess-control-allow-origin: *\r\n"
                   "access-control-expose-headers: Location, Link, ETag\r\n"
                   "cache-control: %s\r\n\r\n",
-                  status == 200 ? "200 OK" : "404 Not Found", type, length, cache);
+                  status, type, length, cache);
 }
 
+/* An error answer as hc_http_set_error() makes it: {"error":{"code","message"}}. */
 static Flush
-respond_not_found(Conn *c)
+respond_error(Conn *c, const char *status, int code, const char *message)
 {
-  char body[128];
+  char body[160];
   int bl = snprintf(body, sizeof body, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
-                    hc_error_name(HC_ENOTFOUND), HC_STATIC_NOT_FOUND);
-  int hl = head(HEAD_MAX, 404, "application/json", (gsize)bl, "no-store");
+                    hc_error_name(code), message);
+  int hl = head(status, "application/json", (gsize)bl, "no-store");
 
   memcpy(front.scratch + hl, body, (size_t)bl);
   return send_scratch(c, (gsize)(hl + bl));
@@ -258,8 +261,8 @@ respond(Conn *c, gsize off, gsize len)
   memcpy(path, c->in + off + 4, len - 4);
   path[len - 4] = '\0';
   if (!hc_static_open_hls(path, &f))
-    return respond_not_found(c);
-  hl = head(HEAD_MAX, 200, f.type, f.size, f.cache);
+    return respond_error(c, "404 Not Found", HC_ENOTFOUND, HC_STATIC_NOT_FOUND);
+  hl = head("200 OK", f.type, f.size, f.cache);
   if (f.size <= SMALL_BODY) {
     ssize_t n = pread(f.fd, front.scratch + hl, f.size, 0);
 
@@ -274,6 +277,31 @@ respond(Conn *c, gsize off, gsize len)
   return send_scratch(c, (gsize)hl);
 }
 
+/* Ends a connection whose last response is sent (r: how the send went). A
+ * close() with unread bytes would reset the connection and could destroy the
+ * response before the client reads it: send FIN, and close once the client
+ * closes too (or at the deadline), discarding what it still sends. */
+static void
+linger(Conn *c, Flush r)
+{
+  if (r == FLUSH_ERROR || shutdown(c->fd, SHUT_WR) != 0) {
+    conn_free(c, TRUE);
+    return;
+  }
+  c->draining = TRUE;
+  c->in_len = 0;
+  want_output(c, FALSE);
+  touch(c);
+}
+
+/* Whether c->in holds a whole request head (the line ends may be bare LFs:
+ * lws decides what it accepts). */
+static gboolean
+head_complete(const Conn *c)
+{
+  return memmem(c->in, c->in_len, "\r\n\r\n", 4) || memmem(c->in, c->in_len, "\n\n", 2);
+}
+
 /* Serves the complete requests in c->in, in order, while the socket takes the
  * responses. FALSE when c is gone (closed or handed off). */
 static gboolean
@@ -284,11 +312,24 @@ serve(Conn *c)
     HcHlsKind kind = hc_hls_request_parse(c->in, c->in_len, &req);
     Flush r;
 
-    if (kind == HC_HLS_INCOMPLETE && c->in_len < IN_SIZE)
-      return TRUE;
-    if (kind != HC_HLS_FAST) {
+    if (kind == HC_HLS_OTHER && head_complete(c)) {
       /* libwebsockets answers this and everything after it on the connection. */
       hand_off_conn(c);
+      return FALSE;
+    }
+    if (kind != HC_HLS_FAST) {
+      if (c->in_len < IN_SIZE)
+        return TRUE; /* wait for the rest of the head, until the deadline */
+      /* lws would close such a connection without a word: say why. */
+      c->in_len = 0;
+      c->close_after = TRUE;
+      r = respond_error(c, "431 Request Header Fields Too Large", HC_ETOOLARGE,
+                        "request head over " G_STRINGIFY(IN_SIZE) " bytes");
+      if (r == FLUSH_AGAIN) {
+        want_output(c, TRUE);
+        return TRUE;
+      }
+      linger(c, r);
       return FALSE;
     }
     r = respond(c, req.path_off, req.path_len);
@@ -306,7 +347,7 @@ serve(Conn *c)
     }
     touch(c);
     if (c->close_after) {
-      conn_free(c, TRUE);
+      linger(c, r);
       return FALSE;
     }
   }
@@ -316,11 +357,23 @@ serve(Conn *c)
 static void
 on_event(Conn *c, guint32 events)
 {
+  if (c->draining) {
+    char sink[4096];
+    ssize_t n = read(c->fd, sink, sizeof sink);
+
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+      conn_free(c, TRUE);
+    return;
+  }
   if (c->want_out) {
     Flush r = flush(c);
 
-    if (r == FLUSH_ERROR || (r == FLUSH_DONE && c->close_after)) {
+    if (r == FLUSH_ERROR) {
       conn_free(c, TRUE);
+      return;
+    }
+    if (r == FLUSH_DONE && c->close_after) {
+      linger(c, r);
       return;
     }
     if (r == FLUSH_AGAIN)
@@ -412,8 +465,8 @@ front_thread(gpointer data)
 static int
 listen_on(const char *address, int port)
 {
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo hints = {
+    .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
   struct addrinfo *ai = NULL;
   char service[16];
   int fd = -1, one = 1;
@@ -441,8 +494,8 @@ hc_front_start(const char *address, int port, int idle_s, HcFrontHandoff handoff
   front.handoff = handoff;
   front.listen_fd = listen_on(address, port);
   if (front.listen_fd < 0) {
-    g_set_error(error, HC_ERROR, HC_EINTERNAL, "cannot listen for HTTP on %s:%d: %s", address,
-                port, g_strerror(errno));
+    g_set_error(error, HC_ERROR, HC_EINTERNAL, "cannot listen for HTTP on %s:%d: %s", address, port,
+                g_strerror(errno));
     return FALSE;
   }
   front.epoll_fd = epoll_create1(EPOLL_CLOEXEC);

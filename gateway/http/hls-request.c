@@ -75,7 +75,8 @@ segments_ok(const char *p, size_t n)
     if (i < n && p[i] != '/')
       continue;
     size_t sl = i - start;
-    if (sl == 0 || (sl == 1 && p[start] == '.') || (sl == 2 && p[start] == '.' && p[start + 1] == '.'))
+    if (sl == 0 || (sl == 1 && p[start] == '.') ||
+        (sl == 2 && p[start] == '.' && p[start + 1] == '.'))
       return 0;
     start = i + 1;
   }
