@@ -45,8 +45,6 @@ typedef struct Conn {
   int file_fd; /* >= 0: then send file_off..file_end of this file */
   off_t file_off, file_end;
   gboolean close_after, want_out, draining;
-  gsize in_len;
-  char in[IN_SIZE];
 } Conn;
 
 typedef enum { FLUSH_DONE, FLUSH_AGAIN, FLUSH_ERROR } Flush;
@@ -64,6 +62,7 @@ static struct {
   GThread *thread;
   Conn *head, *tail;
   guint conns;
+  char in[IN_SIZE]; /* the bytes waiting on one connection, peeked */
   char scratch[HEAD_MAX + SMALL_BODY];
 } front = {.listen_fd = -1, .epoll_fd = -1, .wake_fd = -1};
 
@@ -155,11 +154,12 @@ handoff_queue(Handoff *h)
   g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, run_handoff, h, free_handoff);
 }
 
-/* Hands c to libwebsockets with its unserved bytes; c is gone. */
+/* Hands c to libwebsockets, its next request still unread in the socket
+ * (lws 4.1's adoption with a read buffer loses request bodies); c is gone. */
 static void
 hand_off_conn(Conn *c)
 {
-  Handoff *h = handoff_new(c->fd, c->in, c->in_len);
+  Handoff *h = handoff_new(c->fd, NULL, 0);
 
   conn_free(c, FALSE); /* out of this thread's epoll before the main thread adopts it */
   handoff_queue(h);
@@ -168,7 +168,7 @@ hand_off_conn(Conn *c)
 static void
 want_output(Conn *c, gboolean out)
 {
-  struct epoll_event ev = {.events = out ? EPOLLOUT : EPOLLIN, .data.ptr = c};
+  struct epoll_event ev = {.events = out ? EPOLLOUT : EPOLLIN | EPOLLET, .data.ptr = c};
 
   if (c->want_out == out)
     return;
@@ -249,16 +249,16 @@ respond_error(Conn *c, const char *status, int code, const char *message)
   return send_scratch(c, (gsize)(hl + bl));
 }
 
-/* Answers the request whose path is c->in[off..off+len), "/hls/...". */
+/* Answers the request for the path p[0..len), "/hls/...". */
 static Flush
-respond(Conn *c, gsize off, gsize len)
+respond(Conn *c, const char *p, gsize len)
 {
   char path[HC_HLS_MAX_PATH + 1];
   HcStaticFile f;
   int hl;
 
   /* What follows "/hls", with its slash, as hc_static_hls() sees it. */
-  memcpy(path, c->in + off + 4, len - 4);
+  memcpy(path, p + 4, len - 4);
   path[len - 4] = '\0';
   if (!hc_static_open_hls(path, &f))
     return respond_error(c, "404 Not Found", HC_ENOTFOUND, HC_STATIC_NOT_FOUND);
@@ -277,6 +277,22 @@ respond(Conn *c, gsize off, gsize len)
   return send_scratch(c, (gsize)hl);
 }
 
+/* Discards what a lingering connection sends; closes it at its end. */
+static void
+drain(Conn *c)
+{
+  for (;;) {
+    ssize_t n = recv(c->fd, NULL, 65536, MSG_TRUNC | MSG_DONTWAIT);
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      return;
+    if (n <= 0) {
+      conn_free(c, TRUE);
+      return;
+    }
+  }
+}
+
 /* Ends a connection whose last response is sent (r: how the send went). A
  * close() with unread bytes would reset the connection and could destroy the
  * response before the client reads it: send FIN, and close once the client
@@ -289,112 +305,113 @@ linger(Conn *c, Flush r)
     return;
   }
   c->draining = TRUE;
-  c->in_len = 0;
   want_output(c, FALSE);
   touch(c);
+  drain(c);
 }
 
-/* Whether c->in holds a whole request head (the line ends may be bare LFs:
- * lws decides what it accepts). */
+/* Whether buf[0..len) holds a whole request head (the line ends may be bare
+ * LFs: lws decides what it accepts). */
 static gboolean
-head_complete(const Conn *c)
+head_complete(const char *buf, gsize len)
 {
-  return memmem(c->in, c->in_len, "\r\n\r\n", 4) || memmem(c->in, c->in_len, "\n\n", 2);
+  return memmem(buf, len, "\r\n\r\n", 4) || memmem(buf, len, "\n\n", 2);
 }
 
-/* Serves the complete requests in c->in, in order, while the socket takes the
- * responses. FALSE when c is gone (closed or handed off). */
+/* After a response: what next for c. FALSE when c is gone or must wait for
+ * the socket to take the response. */
 static gboolean
-serve(Conn *c)
+after_response(Conn *c, Flush r)
 {
-  while (!c->out && c->file_fd < 0 && c->in_len > 0) {
-    HcHlsRequest req;
-    HcHlsKind kind = hc_hls_request_parse(c->in, c->in_len, &req);
-    Flush r;
-
-    if (kind == HC_HLS_OTHER && head_complete(c)) {
-      /* libwebsockets answers this and everything after it on the connection. */
-      hand_off_conn(c);
-      return FALSE;
-    }
-    if (kind != HC_HLS_FAST) {
-      if (c->in_len < IN_SIZE)
-        return TRUE; /* wait for the rest of the head, until the deadline */
-      /* lws would close such a connection without a word: say why. */
-      c->in_len = 0;
-      c->close_after = TRUE;
-      r = respond_error(c, "431 Request Header Fields Too Large", HC_ETOOLARGE,
-                        "request head over " G_STRINGIFY(IN_SIZE) " bytes");
-      if (r == FLUSH_AGAIN) {
-        want_output(c, TRUE);
-        return TRUE;
-      }
-      linger(c, r);
-      return FALSE;
-    }
-    r = respond(c, req.path_off, req.path_len);
-    c->in_len -= req.head_len;
-    memmove(c->in, c->in + req.head_len, c->in_len);
-    if (!req.keep_alive)
-      c->close_after = TRUE;
-    if (r == FLUSH_ERROR) {
-      conn_free(c, TRUE);
-      return FALSE;
-    }
-    if (r == FLUSH_AGAIN) {
-      want_output(c, TRUE);
-      return TRUE;
-    }
-    touch(c);
-    if (c->close_after) {
-      linger(c, r);
-      return FALSE;
-    }
+  if (r == FLUSH_ERROR) {
+    conn_free(c, TRUE);
+    return FALSE;
+  }
+  if (r == FLUSH_AGAIN) {
+    want_output(c, TRUE);
+    return FALSE;
+  }
+  touch(c);
+  if (c->close_after) {
+    linger(c, r);
+    return FALSE;
   }
   return TRUE;
+}
+
+/* Serves the requests waiting in c's socket, in order, while the socket takes
+ * the responses. The bytes are peeked, and a request is taken off the socket
+ * only once it is answered here: a request for libwebsockets stays unread,
+ * and lws reads it itself (with its body) once it owns the connection. */
+static void
+serve(Conn *c)
+{
+  for (;;) {
+    ssize_t n = recv(c->fd, front.in, IN_SIZE, MSG_PEEK | MSG_DONTWAIT);
+    gsize off = 0;
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      return;
+    if (n <= 0) {
+      conn_free(c, TRUE);
+      return;
+    }
+    while (off < (gsize)n) {
+      const char *buf = front.in + off;
+      gsize len = (gsize)n - off;
+      HcHlsRequest req;
+      HcHlsKind kind = hc_hls_request_parse(buf, len, &req);
+
+      if (kind == HC_HLS_FAST) {
+        Flush r = respond(c, buf + req.path_off, req.path_len);
+
+        /* Take the request off the socket: MSG_TRUNC discards, no copy. */
+        if (recv(c->fd, NULL, req.head_len, MSG_TRUNC | MSG_DONTWAIT) != (ssize_t)req.head_len)
+          r = FLUSH_ERROR;
+        off += req.head_len;
+        if (!req.keep_alive)
+          c->close_after = TRUE;
+        if (!after_response(c, r))
+          return;
+        continue;
+      }
+      if (kind == HC_HLS_OTHER && head_complete(buf, len)) {
+        /* libwebsockets answers this and everything after it on the connection. */
+        hand_off_conn(c);
+        return;
+      }
+      if (len == IN_SIZE) {
+        /* No head within the limit; lws would close without a word: say why. */
+        c->close_after = TRUE;
+        after_response(c, respond_error(c, "431 Request Header Fields Too Large", HC_ETOOLARGE,
+                                        "request head over " G_STRINGIFY(IN_SIZE) " bytes"));
+        return;
+      }
+      break; /* the rest of a head: wait for it, until the deadline */
+    }
+    if ((gsize)n < IN_SIZE || off == 0)
+      return; /* all of it seen; edge-triggered epoll reports what comes next */
+  }
 }
 
 static void
 on_event(Conn *c, guint32 events)
 {
   if (c->draining) {
-    char sink[4096];
-    ssize_t n = read(c->fd, sink, sizeof sink);
-
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-      conn_free(c, TRUE);
+    drain(c);
     return;
   }
   if (c->want_out) {
     Flush r = flush(c);
 
-    if (r == FLUSH_ERROR) {
-      conn_free(c, TRUE);
-      return;
-    }
-    if (r == FLUSH_DONE && c->close_after) {
-      linger(c, r);
-      return;
-    }
     if (r == FLUSH_AGAIN)
       return;
     want_output(c, FALSE);
-    touch(c);
-    serve(c);
+    if (after_response(c, r))
+      serve(c);
     return;
   }
-  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-    ssize_t n = read(c->fd, c->in + c->in_len, IN_SIZE - c->in_len);
-
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-      conn_free(c, TRUE);
-      return;
-    }
-    if (n > 0) {
-      c->in_len += (gsize)n;
-      serve(c);
-    }
-  }
+  serve(c);
 }
 
 static void
@@ -402,20 +419,27 @@ accept_all(void)
 {
   for (int i = 0; i < 64; i++) {
     int fd = accept4(front.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN};
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
     Conn *c;
 
     if (fd < 0) {
-      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+      static gint64 last_warning;
+
+      if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+        return;
+      if (g_get_monotonic_time() - last_warning > 10 * G_USEC_PER_SEC) {
         g_warning("HTTP accept: %s", g_strerror(errno));
+        last_warning = g_get_monotonic_time();
+      }
+      /* Out of descriptors: the listening socket stays readable; do not spin. */
+      g_usleep(10000);
       return;
     }
     if (front.conns >= MAX_CONNS) {
       handoff_queue(handoff_new(fd, NULL, 0));
       continue;
     }
-    c = g_malloc(sizeof *c);
-    memset(c, 0, offsetof(Conn, in));
+    c = g_new0(Conn, 1);
     c->fd = fd;
     c->file_fd = -1;
     ev.data.ptr = c;

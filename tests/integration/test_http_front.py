@@ -42,23 +42,17 @@ def test_keep_alive_mixes_hls_and_api_and_both_paths_answer_alike(gateway_factor
     gw = gateway_factory(streams={})
     write_hls(gw, "room", {"index.m3u8": PLAYLIST, "seg-1.ts": b"\x47" * 188 * 100})
     conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+
+    def fetch(path):
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, sorted(r.getheaders()), r.read()
     # Served by the front door: the first requests of a connection for HLS files.
-    conn.request("GET", "/hls/room/index.m3u8")
-    r = conn.getresponse()
-    fast = (r.status, sorted(r.getheaders()), r.read())
-    conn.request("GET", "/hls/room/nope.ts?x=1")
-    r = conn.getresponse()
-    fast_404 = (r.status, sorted(r.getheaders()), r.read())
+    fast, fast_404 = fetch("/hls/room/index.m3u8"), fetch("/hls/room/nope.ts?x=1")
     # An API request on the same connection: from here libwebsockets serves it.
-    conn.request("GET", "/healthz")
-    r = conn.getresponse()
-    assert r.status == 200 and b'"status":"ok"' in r.read()
-    conn.request("GET", "/hls/room/index.m3u8")
-    r = conn.getresponse()
-    handed = (r.status, sorted(r.getheaders()), r.read())
-    conn.request("GET", "/hls/room/nope.ts?x=1")
-    r = conn.getresponse()
-    handed_404 = (r.status, sorted(r.getheaders()), r.read())
+    status, _, body = fetch("/healthz")
+    assert status == 200 and b'"status":"ok"' in body
+    handed, handed_404 = fetch("/hls/room/index.m3u8"), fetch("/hls/room/nope.ts?x=1")
     conn.close()
     assert fast[0] == 200 and fast[2] == PLAYLIST
     assert dict(fast[1])["content-type"] == "application/vnd.apple.mpegurl"
@@ -143,7 +137,10 @@ def test_stalled_and_idle_connections_are_closed_at_the_timeout(gateway_factory)
     for _ in range(4):
         time.sleep(0.5)
         for s in stalled:
-            s.sendall(b"X")
+            try:
+                s.sendall(b"X")
+            except (ConnectionResetError, BrokenPipeError):
+                pass  # already closed (a stalled head is unread: closing resets)
     # Meanwhile the server answers everyone else at once.
     conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=2)
     conn.request("GET", "/hls/room/index.m3u8")
@@ -222,7 +219,7 @@ def test_a_live_playlist_is_never_seen_half_written(gateway_factory):
              what="a first playlist")
     conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
     seen, fetched, deadline = set(), 0, time.monotonic() + 20
-    while time.monotonic() < deadline and fetched < 50000 and len(seen) < 4:
+    while time.monotonic() < deadline and fetched < 1000000 and len(seen) < 4:
         conn.request("GET", "/hls/demo/index.m3u8")
         r = conn.getresponse()
         text = r.read().decode()
