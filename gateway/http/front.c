@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -420,6 +421,7 @@ accept_all(void)
   for (int i = 0; i < 64; i++) {
     int fd = accept4(front.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
+    int one = 1;
     Conn *c;
 
     if (fd < 0) {
@@ -435,6 +437,9 @@ accept_all(void)
       g_usleep(10000);
       return;
     }
+    /* As lws does for the sockets it accepts: small answers and WebSocket
+     * messages go out at once, not held back by Nagle. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (front.conns >= MAX_CONNS) {
       handoff_queue(handoff_new(fd, NULL, 0));
       continue;
