@@ -223,6 +223,7 @@ main(int argc, char **argv)
       .web_root = web_root,
       .hls_root = hls_dir,
       .max_body = hc_config_int(cfg, "gateway", "max_body"),
+      .idle_timeout = hc_config_int(cfg, "gateway", "http_idle_timeout"),
     };
     if (!hc_http_start(&http, &err)) {
       g_critical("%s", err->message);

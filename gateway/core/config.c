@@ -14,6 +14,9 @@ const HcConfigKey hc_gateway_keys[] = {
   {"http_address", HC_CFG_STRING, "0.0.0.0", 1, 255, NULL,
    "Address the HTTP server (web client, REST API, HLS, WebSocket) listens on."},
   {"http_port", HC_CFG_INT, "8080", 1, 65535, NULL, "TCP port of the HTTP server."},
+  {"http_idle_timeout", HC_CFG_INT, "30", 1, 3600, NULL,
+   "Seconds an HTTP connection may take to send a request, or stay idle between requests, "
+   "before it is closed."},
   {"data_dir", HC_CFG_STRING, "./var", 1, 4095, NULL,
    "Folder for state that hallcast writes: HLS segments, database, recordings."},
   {"web_root", HC_CFG_STRING, "", 0, 4095, NULL,

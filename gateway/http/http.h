@@ -13,6 +13,7 @@ typedef struct {
   const char *web_root; /* served at / */
   const char *hls_root; /* served at /hls/ */
   gsize max_body;
+  int idle_timeout; /* seconds a connection may be idle or take to send a request */
 } HcHttpConfig;
 
 typedef struct HcHttpRequest HcHttpRequest;
@@ -60,5 +61,22 @@ void hc_api_metrics(const HcHttpRequest *req, HcHttpResponse *resp);
 void hc_static_init(const char *web_root, const char *hls_root);
 void hc_static_web(const HcHttpRequest *req, HcHttpResponse *resp);
 void hc_static_hls(const HcHttpRequest *req, HcHttpResponse *resp);
+
+/* A file to serve: an open descriptor (the caller's to close), its size and
+ * the headers its name calls for (static strings). */
+typedef struct {
+  int fd;
+  gsize size;
+  const char *type;
+  const char *cache;
+} HcStaticFile;
+
+/* The message of the 404 for a file that is not there. */
+#define HC_STATIC_NOT_FOUND "no such file"
+
+/* Opens the file under the HLS folder that path ("/NAME/index.m3u8": the part
+ * after "/hls", with its slash) names, as hc_static_hls() would serve it;
+ * FALSE if none. Any thread, once hc_static_init() has run. */
+gboolean hc_static_open_hls(const char *path, HcStaticFile *f);
 
 #endif

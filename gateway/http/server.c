@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "front.h"
 #include "http.h"
 #include "interact/interact.h"
 #include "uv-source.h"
@@ -60,6 +61,7 @@ static const Route routes[] = {
 };
 
 static struct lws_context *context;
+static struct lws_vhost *vhost;
 static HcHttpConfig config;
 /* lws runs on libuv (epoll), and libuv runs as one source of the main loop. */
 static uv_loop_t uv_loop;
@@ -475,7 +477,9 @@ lws_log_to_glib(int level, const char *line)
 {
   char *l = g_strchomp(g_strdup(line));
 
-  if (level & LLL_ERR)
+  /* lws 4.1 logs every adoption with read bytes (each connection the front
+   * door hands over) at error level; it is not one. */
+  if ((level & LLL_ERR) && !strstr(l, "adopt_socket_readbuf:"))
     g_warning("lws: %s", l);
   else
     g_debug("lws: %s", l);
@@ -484,6 +488,19 @@ lws_log_to_glib(int level, const char *line)
 
 static const lws_retry_bo_t no_validity = {.secs_since_valid_ping = 0,
                                            .secs_since_valid_hangup = 0};
+
+/* A connection the front door (front.c) does not serve: lws takes it over,
+ * with the request bytes already read, as if it had accepted it itself. */
+static void
+adopt(int fd, const char *bytes, gsize len)
+{
+  if (!vhost) {
+    close(fd);
+    return;
+  }
+  /* On failure lws closes fd itself. */
+  lws_adopt_socket_vhost_readbuf(vhost, fd, bytes, len);
+}
 
 gboolean
 hc_http_start(const HcHttpConfig *cfg, GError **error)
@@ -495,8 +512,8 @@ hc_http_start(const HcHttpConfig *cfg, GError **error)
   hc_static_init(cfg->web_root, cfg->hls_root);
   lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_glib);
   memset(&info, 0, sizeof info);
-  info.port = cfg->port;
-  info.iface = cfg->address;
+  /* The front door owns the listening socket and hands lws its connections. */
+  info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
   info.protocols = protocols;
   info.pvo = &ws_pvo;
   /* The vhost (the listening socket) is made apart from the context: with
@@ -506,31 +523,32 @@ hc_http_start(const HcHttpConfig *cfg, GError **error)
   info.foreign_loops = foreign_loops;
   info.vhost_name = "hallcast";
   info.max_http_header_data = 8192;
-  info.timeout_secs = 30;
+  info.timeout_secs = (unsigned int)cfg->idle_timeout;
   /* No lws validity (WebSocket ping) timer per connection: lws keeps its
    * timers in one sorted list and inserts at the far end by walking it, so
    * 10,000 connections each scheduled 300 s ahead made every join walk the
    * others (a third of the gateway's time at 10,000 clients). A dead peer is
-   * found by the kernel instead: TCP keepalive after 60 s quiet, and
-   * TCP_USER_TIMEOUT (lws sets it from these) for data left unacknowledged. */
+   * found by the kernel instead: the front door (front.c), which accepts
+   * every connection, turns on TCP keepalive and TCP_USER_TIMEOUT. */
   info.retry_and_idle_policy = &no_validity;
-  info.ka_time = 60;
-  info.ka_interval = 15;
-  info.ka_probes = 4;
   uv_loop_init(&uv_loop);
   uv_source = hc_uv_source_new(&uv_loop);
   g_source_attach(uv_source, NULL);
   context = lws_create_context(&info);
-  if (!context || !lws_create_vhost(context, &info)) {
+  vhost = context ? lws_create_vhost(context, &info) : NULL;
+  if (!vhost) {
     hc_http_stop();
-    g_set_error(error, HC_ERROR, HC_EINTERNAL, "cannot listen for HTTP on %s:%d", cfg->address,
-                cfg->port);
+    g_set_error(error, HC_ERROR, HC_EINTERNAL, "cannot start the HTTP server");
     return FALSE;
   }
   /* lws 4.1 initialises protocols, and with them the "default" option that
    * sends WebSocket clients without a subprotocol to /ws, from the event loop:
    * a client accepted before that lands on "http". Do it now. */
   lws_protocol_init(context);
+  if (!hc_front_start(cfg->address, cfg->port, cfg->idle_timeout, adopt, error)) {
+    hc_http_stop();
+    return FALSE;
+  }
   g_info("listening for HTTP on %s:%d", cfg->address, cfg->port);
   return TRUE;
 }
@@ -538,6 +556,8 @@ hc_http_start(const HcHttpConfig *cfg, GError **error)
 void
 hc_http_stop(void)
 {
+  hc_front_stop();
+  vhost = NULL;
   if (context) {
     lws_context_destroy(context);
     context = NULL;

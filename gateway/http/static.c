@@ -1,7 +1,8 @@
 /* Static files: the web client at / and HLS output at /hls/. A path passes
  * hc_path_normalise(), then the kernel opens it beneath the served folder's
  * descriptor (openat2 RESOLVE_BENEATH): "..", absolute paths and symlinks
- * that lead out are refused in one system call. Routed from server.c. */
+ * that lead out are refused in one system call. Routed from server.c; the
+ * HLS fast path (hls-fast.c) opens its files through hc_static_open_hls(). */
 #define G_LOG_DOMAIN "hc-http"
 
 #include <errno.h>
@@ -116,26 +117,53 @@ resolve(int root, const char *path, const char *index, char name[PATH_MAX], stru
   return fd;
 }
 
-static void
-serve(int root, const char *path, const char *index, HcHttpResponse *resp)
+/* Opens the file path names under root and fills f; FALSE if there is none.
+ * A playlist of 0 bytes is one hlssink2 has created and not yet written (it
+ * writes a playlist's first version in place, later ones by rename): it does
+ * not exist yet for a client. */
+static gboolean
+open_file(int root, const char *path, const char *index, HcStaticFile *f)
 {
   char name[PATH_MAX];
   struct stat st;
   int fd = resolve(root, path, index, name, &st);
-  const char *type = "application/octet-stream", *cache = "no-cache";
 
-  if (fd < 0) {
-    hc_http_set_error(resp, HC_ENOTFOUND, NULL, "no such file");
-    return;
-  }
+  f->type = "application/octet-stream";
+  f->cache = "no-cache";
+  if (fd < 0)
+    return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS(types); i++) {
     if (g_str_has_suffix(name, types[i].ext)) {
-      type = types[i].type;
-      cache = types[i].cache;
+      f->type = types[i].type;
+      f->cache = types[i].cache;
       break;
     }
   }
-  hc_http_set_file(resp, fd, (gsize)st.st_size, type, cache);
+  if (st.st_size == 0 && g_str_has_suffix(name, ".m3u8")) {
+    close(fd);
+    return FALSE;
+  }
+  f->fd = fd;
+  f->size = (gsize)st.st_size;
+  return TRUE;
+}
+
+static void
+serve(int root, const char *path, const char *index, HcHttpResponse *resp)
+{
+  HcStaticFile f;
+
+  if (!open_file(root, path, index, &f)) {
+    hc_http_set_error(resp, HC_ENOTFOUND, NULL, HC_STATIC_NOT_FOUND);
+    return;
+  }
+  hc_http_set_file(resp, f.fd, f.size, f.type, f.cache);
+}
+
+gboolean
+hc_static_open_hls(const char *path, HcStaticFile *f)
+{
+  return open_file(hls_fd, path, NULL, f);
 }
 
 void
