@@ -31,7 +31,6 @@ on_sample(GstAppSink *sink, gpointer data)
   GstBuffer *buf;
   GstMapInfo map;
   gint64 t = g_get_monotonic_time();
-  GstClockTime base;
 
   if (!sample)
     return GST_FLOW_EOS;
@@ -41,15 +40,27 @@ on_sample(GstAppSink *sink, gpointer data)
     return GST_FLOW_OK;
   }
   buf = gst_sample_get_buffer(sample);
-  base = gst_element_get_base_time(GST_ELEMENT(sink));
-  /* The clock time the packet is due at: its running time (not the raw
-   * PTS, which x264enc offsets by 1000 hours) plus the base time, so video
-   * and audio map to one clock in the sender reports. */
-  if (GST_BUFFER_PTS_IS_VALID(buf) && GST_CLOCK_TIME_IS_VALID(base)) {
+  /* The clock time each packet was captured at, for the sender reports: its
+   * running time (not the raw PTS, which x264enc offsets by 1000 hours) plus
+   * one offset per stream, taken at the first packet of either track, so
+   * video and audio map to one clock. Not the pipeline's base time: a source
+   * bin runs in locked state with base time 0 (media/source.c), so its running
+   * time is the clock's whole reading, and a demuxer's is the stream's own;
+   * added to the base time, it put the reports hours off, past the 32-bit RTP
+   * clock's half range once the machine had been up for 6.6 hours. */
+  if (GST_BUFFER_PTS_IS_VALID(buf)) {
     GstClockTime rt = gst_segment_to_running_time(gst_sample_get_segment(sample), GST_FORMAT_TIME,
                                                   GST_BUFFER_PTS(buf));
-    if (GST_CLOCK_TIME_IS_VALID(rt))
-      t = (gint64)((base + rt) / 1000);
+    if (GST_CLOCK_TIME_IS_VALID(rt)) {
+      gint64 rt_us = (gint64)(rt / 1000), offset = t - rt_us, unset = 0;
+
+      if (offset == 0)
+        offset = 1; /* 0 means "not yet" */
+      if (!__atomic_compare_exchange_n(&out->clock_offset_us, &unset, offset, FALSE,
+                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        offset = unset; /* another packet set it first */
+      t = rt_us + offset;
+    }
   }
   if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
     /* Video wakes the workers once a frame (its last packet has the marker

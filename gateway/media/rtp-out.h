@@ -27,6 +27,9 @@ struct HcRtpOut {
    * by that worker; the eventfd is written only on the 0 -> 1 change. */
   gint dirty[HC_FANOUT_MAX_WORKERS];
   gint64 last_key_request_us; /* atomic: rate limit of keyframe requests */
+  /* atomic: monotonic clock minus media running time (us), fixed by the first
+   * packet of either track (0: not yet); see on_sample() in rtp-out.c */
+  gint64 clock_offset_us;
   /* atomic: a WHIP publisher writes the rings (media/publisher.c); the
    * packetiser branches drop what they make */
   gint external;

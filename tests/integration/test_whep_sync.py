@@ -15,6 +15,11 @@ def test_sender_reports_map_video_and_audio_to_one_clock(gateway_factory):
     for _ in range(2):
         figures = asyncio.run(asyncio.wait_for(fast_start_figures(gw.base, "demo"), 60))
         assert abs(figures["sr_av_skew"]) < 1000, figures
+        # Each report's mapping on its own: capture times near arrival (the
+        # video's was once as far off as the machine's uptime, which hid in
+        # the skew until the 90 kHz clock passed its half range).
+        assert -1000 < figures["sr_delay_video"] < 2000, figures
+        assert -1000 < figures["sr_delay_audio"] < 2000, figures
         assert abs(figures["first_video_minus_audio"]) < 3000, figures
         # The cached GOP's timestamps are squeezed towards the join point.
         assert figures["burst_media"] < 500, figures

@@ -125,7 +125,10 @@ async def fast_start_figures(base, stream, seconds=3.0):
     first_video_minus_audio: capture time (RTP time through the sender
     reports) of the first video packet minus that of the first audio one;
     sr_av_skew: arrival minus capture time of live video packets minus the
-    same for audio (0 when the sender reports let a player lip-sync)."""
+    same for audio (0 when the sender reports let a player lip-sync);
+    sr_delay_video, sr_delay_audio: each of those two (median) on its own:
+    the reports' clock must be the wall clock, give or take the pipeline's
+    latency (hours off, a 32-bit RTP clock wraps its half range)."""
     from aiortc.rtcrtpreceiver import RTCRtpReceiver
     from aiortc.rtp import RtcpSrPacket
 
@@ -181,6 +184,8 @@ async def fast_start_figures(base, stream, seconds=3.0):
                               for p in live["video"]]),
         "first_video_minus_audio": (capture("video", ts0) - capture("audio", audio[0][3])) * 1000,
         "sr_av_skew": (delay["video"] - delay["audio"]) * 1000,
+        "sr_delay_video": delay["video"] * 1000,
+        "sr_delay_audio": delay["audio"] * 1000,
     }
 
 
