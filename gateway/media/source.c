@@ -310,6 +310,8 @@ hc_source_free(HcSource *src)
   }
   if (src->stale)
     gst_object_unref(src->stale);
+  if (src->plugin->source_release)
+    src->plugin->source_release(src->stream);
   g_free(src->stream);
   g_free(src->url);
   g_free(src->key);

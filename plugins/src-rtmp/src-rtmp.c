@@ -129,7 +129,9 @@ rtmp_open(HcSourceArgs *args, GError **error)
                 "key: an rtmp:// stream needs key= (the stream key, without / or ?)");
     return NULL;
   }
-  if (!hc_rtmp_server_start(&cfg, error))
+  /* The key is the stream's before the port is: a port taken by another
+   * program is retried, and the key must stay refused to others meanwhile. */
+  if (!hc_rtmp_server_claim(args->key, args->stream, error) || !hc_rtmp_server_start(&cfg, error))
     return NULL;
   src = gst_element_factory_make("appsrc", NULL);
   demux = gst_element_factory_make("flvdemux", NULL);
@@ -162,6 +164,12 @@ rtmp_open(HcSourceArgs *args, GError **error)
   return bin;
 }
 
+static void
+rtmp_release(const char *stream)
+{
+  hc_rtmp_server_release(stream);
+}
+
 HC_PLUGIN_DEFINE = {
   .api_version = HC_PLUGIN_API_VERSION,
   .name = "src-rtmp",
@@ -174,4 +182,5 @@ HC_PLUGIN_DEFINE = {
   .scheme = "rtmp",
   .source_check = rtmp_check,
   .source_open = rtmp_open,
+  .source_release = rtmp_release,
 };

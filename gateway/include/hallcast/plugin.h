@@ -114,7 +114,12 @@ typedef struct {
    * same way instead of refusing the stream. */
   GstElement *(*source_open)(HcSourceArgs *args, GError **error);
 
-  gpointer reserved[7]; /* later API versions add fields here */
+  /* HC_PLUGIN_SOURCE, optional. Main thread: the stream named stream is
+   * removed, refused at create, or the gateway stops; the plugin forgets what
+   * it kept for that stream across its bins (e.g. a claimed RTMP stream key). */
+  void (*source_release)(const char *stream);
+
+  gpointer reserved[6]; /* later API versions add fields here */
 } HcPlugin;
 
 G_END_DECLS
