@@ -59,7 +59,9 @@ typedef struct {
   GstBin *pipeline;
   GstElement *video_tee; /* video/x-h264, stream-format=byte-stream, alignment=au */
   GstElement *aac_tee;   /* audio/mpeg, mpegversion=4, stream-format=raw (parsed) */
-  GstElement *opus_tee;  /* audio/x-opus, 48 kHz */
+  GstElement *opus_tee;  /* audio/x-opus, 48 kHz; when transcoded from the
+                          * source's AAC or raw audio, it flows only while a
+                          * WebRTC viewer or a switch stream takes it */
 } HcStreamPads;
 
 /* What a source plugin gets for one stream (source_open). Fields are only
