@@ -12,6 +12,16 @@
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 30000
 #define ENDED_MESSAGE "hc-source-ended"
+/* How long hc_source_free waits for lost bins still being stopped. */
+#define STOP_WAIT_US (5 * G_USEC_PER_SEC)
+
+/* Lost bins being stopped off the main thread; shared with those threads, so
+ * that a source freed while one is stuck leaves them something valid. */
+typedef struct {
+  GMutex lock;
+  GCond done;
+  guint pending;
+} Stopping;
 
 struct HcSource {
   GstBin *pipeline; /* borrowed: the stream's pipeline outlives its source */
@@ -27,7 +37,8 @@ struct HcSource {
   guint attempt;        /* losses since media last flowed */
   guint retry_id;
   guint delay_ms;
-  gint reconnects; /* atomic */
+  gint reconnects;    /* atomic */
+  Stopping *stopping; /* a reference (g_atomic_rc_box) */
 };
 
 char *
@@ -70,7 +81,41 @@ hc_source_new(GstBin *pipeline, const HcPlugin *plugin, const char *stream, cons
   src->key = g_strdup(key ? key : "");
   src->cb = cb;
   src->user = user;
+  src->stopping = g_atomic_rc_box_new0(Stopping);
+  g_mutex_init(&src->stopping->lock);
+  g_cond_init(&src->stopping->done);
   return src;
+}
+
+static void
+stopping_clear(gpointer data)
+{
+  Stopping *st = data;
+
+  g_mutex_clear(&st->lock);
+  g_cond_clear(&st->done);
+}
+
+static void
+stopping_unref(gpointer data)
+{
+  g_atomic_rc_box_release_full(data, stopping_clear);
+}
+
+/* A GstTaskPool thread (gst_element_call_async, which holds a reference to
+ * bin): stops a lost bin. Its streaming threads may be blocked downstream (an
+ * output that blocks a tee) until that output flushes or the stream stops;
+ * the wait is here, never on the main thread. */
+static void
+stop_bin(GstElement *bin, gpointer data)
+{
+  Stopping *st = data;
+
+  gst_element_set_state(bin, GST_STATE_NULL);
+  g_mutex_lock(&st->lock);
+  st->pending--;
+  g_cond_broadcast(&st->done);
+  g_mutex_unlock(&st->lock);
 }
 
 /* Streaming thread: EOS from the source would end every output, so it is
@@ -213,10 +258,16 @@ hc_source_lost(HcSource *src, const char *why)
   if (!bin)
     return;
   src->bin = NULL;
-  /* Stop it before removing it, so its streaming threads are gone once it
-   * leaves; removal unlinks its pads from the stream's parsers. */
-  gst_element_set_state(bin, GST_STATE_NULL);
+  /* Removal unlinks its pads from the stream's parsers at once, so nothing
+   * more of it enters the stream. Stopping it waits for its streaming
+   * threads, which may be blocked downstream (an output blocking a tee, the
+   * SIGTERM hang of an earlier session): that wait happens in another thread,
+   * and the main loop goes on. */
   gst_bin_remove(src->pipeline, bin);
+  g_mutex_lock(&src->stopping->lock);
+  src->stopping->pending++;
+  g_mutex_unlock(&src->stopping->lock);
+  gst_element_call_async(bin, stop_bin, g_atomic_rc_box_acquire(src->stopping), stopping_unref);
   if (src->stale)
     gst_object_unref(src->stale);
   src->stale = bin;
@@ -296,6 +347,26 @@ hc_source_reconnects(HcSource *src)
   return (guint)g_atomic_int_get(&src->reconnects);
 }
 
+/* Main thread, at free: the lost bins' threads (unblocked by now, as the
+ * stream's pipeline stopped first) finish before the gateway goes on, so no
+ * thread of the source outlives the process's clean exit. Bounded. */
+static void
+stopping_wait(HcSource *src)
+{
+  Stopping *st = src->stopping;
+  gint64 until = g_get_monotonic_time() + STOP_WAIT_US;
+  guint left;
+
+  g_mutex_lock(&st->lock);
+  while (st->pending && g_cond_wait_until(&st->done, &st->lock, until))
+    ;
+  left = st->pending;
+  g_mutex_unlock(&st->lock);
+  if (left)
+    g_warning("stream %s: %u lost source(s) still stopping", src->stream, left);
+  stopping_unref(st);
+}
+
 void
 hc_source_free(HcSource *src)
 {
@@ -310,6 +381,9 @@ hc_source_free(HcSource *src)
   }
   if (src->stale)
     gst_object_unref(src->stale);
+  stopping_wait(src);
+  if (src->plugin->source_release)
+    src->plugin->source_release(src->stream);
   g_free(src->stream);
   g_free(src->url);
   g_free(src->key);

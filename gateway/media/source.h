@@ -33,7 +33,9 @@ HcSource *hc_source_new(GstBin *pipeline, const HcPlugin *plugin, const char *st
                         const char *url, const char *key, const HcSourceCallbacks *cb,
                         gpointer user);
 /* Stops any retry and removes the bin (set to NULL first: the pipeline's own
- * state changes do not reach it). */
+ * state changes do not reach it); call after the stream's pipeline stopped,
+ * which unblocks the source's threads. Waits (up to 5 s) for lost bins still
+ * being stopped. */
 void hc_source_free(HcSource *src);
 
 /* Makes the first bin and adds it to the pipeline without changing its
@@ -57,8 +59,10 @@ HcSourceOwner hc_source_owner(HcSource *src, GstObject *obj);
  * did not start (reported through lost as the reason). TRUE if handled. */
 gboolean hc_source_handle_message(HcSource *src, GstMessage *msg);
 
-/* The current bin failed or ended: remove it and make another after the
- * backoff delay. Ignored when there is no current bin. */
+/* The current bin failed or ended: remove it (unlinked at once) and make
+ * another after the backoff delay. The removed bin is set to NULL in another
+ * thread, so this never waits for its streaming threads, even when an output
+ * blocks them. Ignored when there is no current bin. */
 void hc_source_lost(HcSource *src, const char *why);
 /* Media flows again: the next loss retries after the shortest delay. */
 void hc_source_ok(HcSource *src);

@@ -1,6 +1,7 @@
 /* Stream pipelines and the stream registry. The source plugin's bin feeds a
  * parser and a tee per track; audio is normalised once to both AAC (HLS,
- * recording) and Opus (WebRTC). Output plugins attach once the tracks are
+ * recording) and Opus (WebRTC; transcoded only while taken, opus-gate.c).
+ * Output plugins attach once the tracks are
  * known. Called from main.c (config streams) and http/api_streams.c. */
 #define G_LOG_DOMAIN "hc-media"
 
@@ -11,6 +12,7 @@
 #include "core/error.h"
 #include "core/plugins.h"
 #include "health.h"
+#include "opus-gate.h"
 #include "rtp-out.h"
 #include "source.h"
 
@@ -254,8 +256,10 @@ link_audio(HcStream *s, GstPad *pad, const char *mt)
     ok = link_to_tee(s, link_chain(s, pad, "aacparse"), s->aac_tee);
     if (ok) {
       dec_tee = s->aac_tee;
-      /* The decode branch hangs off the AAC tee: AAC goes through untouched. */
+      /* The decode branch hangs off the AAC tee: AAC goes through untouched.
+       * It runs only while someone takes Opus. */
       p = tee_branch(dec_tee);
+      hc_opus_gate_attach(p, s);
       ok = link_to_tee(s, link_chain(s, p, "queue ! avdec_aac ! " OPUS_ENC), s->opus_tee);
       gst_object_unref(p);
       return ok;
@@ -278,6 +282,7 @@ link_audio(HcStream *s, GstPad *pad, const char *mt)
   ok = link_to_tee(s, link_chain(s, p, "queue ! " AAC_ENC), s->aac_tee);
   gst_object_unref(p);
   p = tee_branch(dec_tee);
+  hc_opus_gate_attach(p, s);
   ok = ok && link_to_tee(s, link_chain(s, p, "queue ! " OPUS_ENC), s->opus_tee);
   gst_object_unref(p);
   return ok;
@@ -427,7 +432,8 @@ attach_outputs(gpointer data)
   g_atomic_int_set(&s->audio_only, s->video_tee == NULL);
   hold_tees(s, held, TRUE);
   added = g_signal_connect(s->pipeline, "element-added", G_CALLBACK(on_output_added), NULL);
-  s->rtp_out = hc_rtp_out_attach(&pads);
+  /* Read by the Opus gate in a streaming thread. */
+  g_atomic_pointer_set(&s->rtp_out, hc_rtp_out_attach(&pads));
   for (guint i = 0; i < n; i++) {
     GError *err = NULL;
     Output o = {outs[i], outs[i]->output_attach(&pads, &err)};
@@ -791,7 +797,7 @@ hc_streams_list(void)
 HcRtpOut *
 hc_stream_rtp_out(HcStream *s)
 {
-  return s->rtp_out;
+  return g_atomic_pointer_get(&s->rtp_out);
 }
 
 void

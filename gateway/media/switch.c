@@ -357,6 +357,16 @@ switch_create(const char *url, GError **error)
   return switch_open(&args, error);
 }
 
+/* Main thread: the switch stream is gone; its cameras are no longer shown. */
+static void
+switch_release(const char *stream)
+{
+  g_mutex_lock(&lock);
+  if (switches)
+    g_hash_table_remove(switches, stream);
+  g_mutex_unlock(&lock);
+}
+
 static void
 switch_shutdown(void)
 {
@@ -375,6 +385,7 @@ const HcPlugin hc_switch_source_plugin = {
   .source_check = switch_check,
   .source_create = switch_create,
   .source_open = switch_open,
+  .source_release = switch_release,
 };
 
 int
@@ -417,4 +428,25 @@ hc_switch_state(const char *name, char **current, char **pending)
   }
   g_mutex_unlock(&lock);
   return sw != NULL;
+}
+
+gboolean
+hc_switch_shows(const char *camera)
+{
+  GHashTableIter it;
+  gpointer value;
+  gboolean shows = FALSE;
+
+  g_mutex_lock(&lock);
+  if (switches) {
+    g_hash_table_iter_init(&it, switches);
+    while (!shows && g_hash_table_iter_next(&it, NULL, &value)) {
+      Switch *sw = value;
+      int idx = camera_index(sw, camera);
+
+      shows = idx >= 0 && (idx == sw->current || idx == sw->pending);
+    }
+  }
+  g_mutex_unlock(&lock);
+  return shows;
 }

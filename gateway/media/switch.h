@@ -23,4 +23,8 @@ int hc_switch_to(const char *name, const char *to);
  * copy, NULL if none); FALSE if name is not a switch stream. */
 gboolean hc_switch_state(const char *name, char **current, char **pending);
 
+/* Any thread: TRUE if a switch stream shows camera, or switches to it at
+ * its next keyframe (it needs that camera's Opus). */
+gboolean hc_switch_shows(const char *camera);
+
 #endif

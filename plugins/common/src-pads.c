@@ -2,6 +2,8 @@
  * src-srt, src-rtmp); compiled into each of them. */
 #include "src-pads.h"
 
+#include <string.h>
+
 gboolean
 hc_src_expose(GstElement *bin, GstPad *pad, const char *desc, const char *ghost)
 {
@@ -82,4 +84,46 @@ hc_src_pad_type(GstPad *pad, GstStructure **st)
   if (caps)
     gst_caps_unref(caps);
   return name ? name : g_strdup("");
+}
+
+static gboolean
+row_matches(const HcSrcTrack *row, const char *type, const GstStructure *st)
+{
+  size_t n = strlen(row->type);
+  int version = 0;
+
+  if (n && row->type[n - 1] == '/' ? !g_str_has_prefix(type, row->type)
+                                   : strcmp(type, row->type) != 0)
+    return FALSE;
+  if (!row->mpeg_versions)
+    return TRUE;
+  return st && gst_structure_get_int(st, "mpegversion", &version) && version >= 0 && version < 32 &&
+         (row->mpeg_versions & (1u << version));
+}
+
+void
+hc_src_take_pad(GstElement *bin, GstPad *pad, const HcSrcTrack *tracks, const char *source,
+                const char *takes)
+{
+  GstStructure *st = NULL;
+  char *type = hc_src_pad_type(pad, &st);
+  const HcSrcTrack *row = tracks;
+
+  while (row->type && !row_matches(row, type, st))
+    row++;
+  if (!row->type) {
+    g_warning("%s track %s left out: hallcast takes %s", source, type, takes);
+    hc_src_discard(bin, pad);
+  } else if (!row->track) {
+    char *kind = g_strndup(type, strcspn(type, "/"));
+
+    hc_src_unsupported(bin, kind, row->name ? row->name : type, row->takes);
+    hc_src_discard(bin, pad);
+    g_free(kind);
+  } else if (!hc_src_expose(bin, pad, row->chain, row->track)) {
+    hc_src_discard(bin, pad);
+  }
+  if (st)
+    gst_structure_free(st);
+  g_free(type);
 }

@@ -21,6 +21,26 @@ void hc_src_discard(GstElement *bin, GstPad *pad);
 void hc_src_unsupported(GstElement *bin, const char *kind, const char *codec,
                         const char *supported);
 
+/* How a source plugin takes the tracks of its demuxer (flvdemux, tsdemux):
+ * one row per media type, in order, ended by a row with type NULL. */
+typedef struct {
+  const char *type;    /* the pad's media type; one ending in '/' ("video/")
+                        * matches any type of that kind not matched before */
+  guint mpeg_versions; /* audio/mpeg: a bit (1 << v) per mpegversion taken; 0 any */
+  const char *track;   /* "video" or "audio": exposed through chain; NULL: refused */
+  const char *chain;   /* gst-launch chain from the pad to the ghost pad */
+  const char *name;    /* refused: the codec's name in the error (NULL: the type) */
+  const char *takes;   /* refused: what hallcast takes instead, e.g. "H.264" */
+} HcSrcTrack;
+
+/* Handles a new pad of a demuxer in bin by the first row of tracks that
+ * matches its caps: exposes it as the row's track, or refuses it
+ * (hc_src_unsupported) and discards it. A pad no row matches is left out
+ * with a warning "<source> track <type> left out: hallcast takes <takes>".
+ * Any thread (the demuxer's pad-added). */
+void hc_src_take_pad(GstElement *bin, GstPad *pad, const HcSrcTrack *tracks, const char *source,
+                     const char *takes);
+
 /* The name of the first structure of the pad's caps (current, else queried),
  * and that structure copied into *st if st is not NULL (free it). "" if unknown. */
 char *hc_src_pad_type(GstPad *pad, GstStructure **st);

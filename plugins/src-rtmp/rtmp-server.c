@@ -44,6 +44,7 @@ struct Conn {
 
 static GSocketService *service;
 static GHashTable *routes; /* key -> Route* */
+static GHashTable *claims; /* key -> stream name (both owned), outlives the listener */
 static GList *conns;
 static char *app_name;
 static guint max_conns;
@@ -399,6 +400,37 @@ hc_rtmp_server_route(const char *key, const char *stream, GstElement *bin, GstEl
   return TRUE;
 }
 
+gboolean
+hc_rtmp_server_claim(const char *key, const char *stream, GError **error)
+{
+  const char *owner;
+
+  if (!claims)
+    claims = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  owner = g_hash_table_lookup(claims, key);
+  if (owner && strcmp(owner, stream) != 0) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "key is already the stream key of stream %s",
+                owner);
+    return FALSE;
+  }
+  if (!owner)
+    g_hash_table_insert(claims, g_strdup(key), g_strdup(stream));
+  return TRUE;
+}
+
+static gboolean
+claimed_by(gpointer key, gpointer value, gpointer stream)
+{
+  return strcmp(value, stream) == 0;
+}
+
+void
+hc_rtmp_server_release(const char *stream)
+{
+  if (claims)
+    g_hash_table_foreach_remove(claims, claimed_by, (gpointer)stream);
+}
+
 void
 hc_rtmp_server_stop(void)
 {
@@ -410,4 +442,5 @@ hc_rtmp_server_stop(void)
     g_clear_object(&service);
   }
   g_clear_pointer(&app_name, g_free);
+  g_clear_pointer(&claims, g_hash_table_unref);
 }

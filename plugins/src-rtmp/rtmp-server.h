@@ -19,6 +19,15 @@ typedef struct {
 gboolean hc_rtmp_server_start(const HcRtmpServerConfig *cfg, GError **error);
 void hc_rtmp_server_stop(void);
 
+/* Claims key for stream, whether or not the server listens yet: a stream
+ * created while the RTMP port is taken still owns its key, so a second
+ * stream with that key is refused at create ("key ..." error). Claiming a key
+ * the stream holds already is fine. The claim lasts until
+ * hc_rtmp_server_release(stream). */
+gboolean hc_rtmp_server_claim(const char *key, const char *stream, GError **error);
+/* Drops every key claim of stream (it was removed or refused). */
+void hc_rtmp_server_release(const char *stream);
+
 /* Routes publishes with key to appsrc (an appsrc of caps video/x-flv inside
  * bin). A key held by another stream is refused ("key ..." error); the same
  * stream taking its key again (a source made again) replaces the old route

@@ -70,33 +70,24 @@ maybe_no_more_pads(GstElement *bin)
   }
 }
 
+#define QUEUE "queue max-size-time=1000000000"
+
+/* What is taken from FLV: H.264 and AAC. */
+static const HcSrcTrack flv_tracks[] = {
+  {"video/x-h264", 0, "video", QUEUE, NULL, NULL},
+  {"video/", 0, NULL, NULL, NULL, "H.264"},
+  {"audio/mpeg", 1u << 4, "audio", QUEUE, NULL, NULL},
+  {NULL},
+};
+
 /* flvdemux's streaming thread. */
 static void
 on_flv_pad(GstElement *demux, GstPad *pad, gpointer data)
 {
   GstElement *bin = data;
-  GstStructure *st = NULL;
-  char *type = hc_src_pad_type(pad, &st);
-  int version = 0;
 
-  if (strcmp(type, "video/x-h264") == 0) {
-    if (!hc_src_expose(bin, pad, "queue max-size-time=1000000000", "video"))
-      hc_src_discard(bin, pad);
-  } else if (g_str_has_prefix(type, "video/")) {
-    hc_src_unsupported(bin, "video", type, "H.264");
-    hc_src_discard(bin, pad);
-  } else if (strcmp(type, "audio/mpeg") == 0 && st &&
-             gst_structure_get_int(st, "mpegversion", &version) && version == 4) {
-    if (!hc_src_expose(bin, pad, "queue max-size-time=1000000000", "audio"))
-      hc_src_discard(bin, pad);
-  } else {
-    g_warning("RTMP track %s left out: hallcast takes H.264 video and AAC audio", type);
-    hc_src_discard(bin, pad);
-  }
+  hc_src_take_pad(bin, pad, flv_tracks, "RTMP", "H.264 video and AAC audio");
   maybe_no_more_pads(bin);
-  if (st)
-    gst_structure_free(st);
-  g_free(type);
 }
 
 static void
@@ -129,7 +120,9 @@ rtmp_open(HcSourceArgs *args, GError **error)
                 "key: an rtmp:// stream needs key= (the stream key, without / or ?)");
     return NULL;
   }
-  if (!hc_rtmp_server_start(&cfg, error))
+  /* The key is the stream's before the port is: a port taken by another
+   * program is retried, and the key must stay refused to others meanwhile. */
+  if (!hc_rtmp_server_claim(args->key, args->stream, error) || !hc_rtmp_server_start(&cfg, error))
     return NULL;
   src = gst_element_factory_make("appsrc", NULL);
   demux = gst_element_factory_make("flvdemux", NULL);
@@ -162,6 +155,12 @@ rtmp_open(HcSourceArgs *args, GError **error)
   return bin;
 }
 
+static void
+rtmp_release(const char *stream)
+{
+  hc_rtmp_server_release(stream);
+}
+
 HC_PLUGIN_DEFINE = {
   .api_version = HC_PLUGIN_API_VERSION,
   .name = "src-rtmp",
@@ -174,4 +173,5 @@ HC_PLUGIN_DEFINE = {
   .scheme = "rtmp",
   .source_check = rtmp_check,
   .source_open = rtmp_open,
+  .source_release = rtmp_release,
 };

@@ -131,38 +131,25 @@ srt_init(const HcHost *h, GError **error)
   return TRUE;
 }
 
-/* tsdemux's streaming thread: one elementary stream of the TS appeared. */
+#define QUEUE "queue max-size-time=1000000000"
+
+/* What is taken from MPEG-TS: H.264, AAC (ADTS in TS; the stream's AAC track
+ * is raw) and Opus. */
+static const HcSrcTrack ts_tracks[] = {
+  {"video/x-h264", 0, "video", QUEUE, NULL, NULL},
+  {"video/x-h265", 0, NULL, NULL, "H.265", "H.264"},
+  {"video/", 0, NULL, NULL, NULL, "H.264"},
+  {"audio/mpeg", (1u << 2) | (1u << 4), "audio", "aacparse ! audio/mpeg,stream-format=raw ! " QUEUE,
+   NULL, NULL},
+  {"audio/x-opus", 0, "audio", QUEUE, NULL, NULL},
+  {NULL},
+};
+
+/* tsdemux's streaming thread. */
 static void
 on_ts_pad(GstElement *demux, GstPad *pad, gpointer data)
 {
-  GstElement *bin = data;
-  GstStructure *st = NULL;
-  char *type = hc_src_pad_type(pad, &st);
-  int version = 0;
-
-  if (strcmp(type, "video/x-h264") == 0) {
-    if (!hc_src_expose(bin, pad, "queue max-size-time=1000000000", "video"))
-      hc_src_discard(bin, pad);
-  } else if (g_str_has_prefix(type, "video/")) {
-    hc_src_unsupported(bin, "video", g_str_equal(type, "video/x-h265") ? "H.265" : type, "H.264");
-    hc_src_discard(bin, pad);
-  } else if (strcmp(type, "audio/mpeg") == 0 && st &&
-             gst_structure_get_int(st, "mpegversion", &version) && (version == 4 || version == 2)) {
-    /* AAC in TS is ADTS; the stream's AAC track is raw. */
-    if (!hc_src_expose(bin, pad,
-                       "aacparse ! audio/mpeg,stream-format=raw ! queue max-size-time=1000000000",
-                       "audio"))
-      hc_src_discard(bin, pad);
-  } else if (strcmp(type, "audio/x-opus") == 0) {
-    if (!hc_src_expose(bin, pad, "queue max-size-time=1000000000", "audio"))
-      hc_src_discard(bin, pad);
-  } else {
-    g_warning("SRT track %s left out: hallcast takes H.264 video and AAC or Opus audio", type);
-    hc_src_discard(bin, pad);
-  }
-  if (st)
-    gst_structure_free(st);
-  g_free(type);
+  hc_src_take_pad(data, pad, ts_tracks, "SRT", "H.264 video and AAC or Opus audio");
 }
 
 /* libsrt's listener thread: a caller is admitted only with the stream's

@@ -26,6 +26,15 @@ def publish(port, key, seconds=60):
     return ffmpeg_publisher(["-f", "flv", f"rtmp://127.0.0.1:{port}/live/{key}"], seconds=seconds)
 
 
+def publish_goes_live(gw, port, key, name):
+    """ffmpeg publishes to key; stream name goes live."""
+    enc = publish(port, key)
+    try:
+        gw.wait_live(name, 30)
+    finally:
+        stop(enc)
+
+
 def test_rtmp_publisher_live_hls_one_publisher_per_key(gateway_factory):
     gw, port = rtmp_gateway(gateway_factory)
     enc = publish(port, KEY)
@@ -115,11 +124,7 @@ def test_rtmp_wrong_key_and_garbage_are_refused(gateway_factory):
 
     # After all that, the gateway is fine and the right key still works.
     assert gw.request("GET", "/healthz")[0] == 200
-    enc = publish(port, KEY)
-    try:
-        gw.wait_live("stage", 30)
-    finally:
-        stop(enc)
+    publish_goes_live(gw, port, KEY, "stage")
 
 
 def test_rtmp_stream_keys_in_the_api(gateway_factory):
@@ -134,16 +139,14 @@ def test_rtmp_stream_keys_in_the_api(gateway_factory):
                            {"name": "second", "url": "rtmp://", "key": "second-key"})
     assert status == 201, body
     assert "second-key" not in str(body)
-    enc = publish(port, "second-key")
-    try:
-        gw.wait_live("second", 30)
-    finally:
-        stop(enc)
+    publish_goes_live(gw, port, "second-key", "second")
 
 
 def test_rtmp_port_in_use_reconnects_until_it_frees(gateway_factory):
     """Another program holds the RTMP port: the stream is still created, shows
-    reconnecting with the port in last_error, and listens once the port frees."""
+    reconnecting with the port in last_error, owns its key meanwhile (a second
+    stream with it is refused), and listens once the port frees; removed, it
+    leaves the key to another stream."""
     port = free_port()
     squatter = socket.socket()
     squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -159,11 +162,21 @@ def test_rtmp_port_in_use_reconnects_until_it_frees(gateway_factory):
         # Retried with the backoff, still refused while the port is held.
         wait_for(lambda: gw.stream("stage")["reconnects"] >= 2, 10, what="two retries")
         assert gw.stream("stage")["state"] == "reconnecting"
+        # The key is stage's although its listener is not up: a second stream
+        # with that key is refused at create, naming the field.
+        status, body = gw.json("POST", "/api/v1/streams",
+                               {"name": "dup", "url": "rtmp://", "key": KEY})
+        assert status == 400 and body["error"]["field"] == "key", body
+        assert "stage" in body["error"]["message"], body
+        assert gw.json("GET", "/api/v1/streams/dup")[0] == 404
     finally:
         squatter.close()
     wait_state(gw, "stage", "idle", 20)
-    enc = publish(port, KEY)
-    try:
-        gw.wait_live("stage", 30)
-    finally:
-        stop(enc)
+    publish_goes_live(gw, port, KEY, "stage")
+    # Removing the stream frees its key for another stream, which then
+    # receives what is published to it.
+    assert gw.json("DELETE", "/api/v1/streams/stage")[0] in (200, 204)
+    status, body = gw.json("POST", "/api/v1/streams", {"name": "dup", "url": "rtmp://", "key": KEY})
+    assert status == 201, body
+    wait_state(gw, "dup", "idle", 10)
+    publish_goes_live(gw, port, KEY, "dup")

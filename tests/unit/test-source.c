@@ -1,8 +1,11 @@
-/* Unit tests of media/source.c: credentials masked in free text, and a lost
- * source reported with the first backoff delay while the pipeline stays. */
+/* Unit tests of media/source.c: credentials masked in free text, a lost
+ * source reported with the first backoff delay while the pipeline stays, and
+ * losing a source whose streaming thread an output blocks does not block the
+ * main thread. */
 #include <gio/gio.h>
 #include <gst/gst.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "media/source.h"
 
@@ -145,6 +148,97 @@ test_port_in_use(void)
   g_clear_pointer(&lost_why, g_free);
 }
 
+/* A live source with a streaming thread of its own (the queue's), like
+ * rtspsrc's depayloader chain; its "src" ghost pad is the track. */
+static GstElement *
+threaded_create(const char *url, GError **error)
+{
+  return gst_parse_bin_from_description(
+    "videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=100/1 ! "
+    "queue max-size-buffers=2",
+    TRUE, error);
+}
+
+static const HcPlugin threaded = {.api_version = HC_PLUGIN_API_VERSION,
+                                  .name = "threaded",
+                                  .kind = HC_PLUGIN_SOURCE,
+                                  .scheme = "threaded",
+                                  .source_create = threaded_create};
+
+static GstPad *output_pad;    /* the blocking output's sink pad */
+static GstElement *track_bin; /* the source bin whose pad was linked */
+static gint blocked;
+
+static void
+link_output(GstPad *pad, gpointer user)
+{
+  g_assert_cmpint(gst_pad_link(pad, output_pad), ==, GST_PAD_LINK_OK);
+  track_bin = GST_ELEMENT(gst_object_get_parent(GST_OBJECT(pad)));
+}
+
+static GstPadProbeReturn
+on_blocked(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  g_atomic_int_set(&blocked, 1);
+  return GST_PAD_PROBE_OK;
+}
+
+static const HcSourceCallbacks blocking_cbs = {link_output, on_nmp, on_lost, on_waiting};
+
+/* An output blocks the source's streaming thread (as a sink that stops
+ * taking data blocks a tee): losing the source returns at once (the old
+ * code set the bin to NULL here and waited for that thread forever; the
+ * alarm turns such a hang into a failure), and the bin stops once the output
+ * lets its thread go. */
+static void
+test_lost_while_blocked(void)
+{
+  GstElement *pipeline = gst_pipeline_new(NULL);
+  GstElement *sink = gst_element_factory_make("fakesink", NULL);
+  HcSource *src;
+  GError *err = NULL;
+  gulong probe;
+  gint64 until;
+
+  g_object_set(sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add(GST_BIN(pipeline), sink);
+  output_pad = gst_element_get_static_pad(sink, "sink");
+  probe =
+    gst_pad_add_probe(output_pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, on_blocked, NULL, NULL);
+  src = hc_source_new(GST_BIN(pipeline), &threaded, "cam", "threaded://", "", &blocking_cbs, NULL);
+  g_assert_true(hc_source_open(src, NULL, &err));
+  g_assert_no_error(err);
+  g_assert_nonnull(track_bin);
+  g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
+  hc_source_play(src);
+  until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  while (!g_atomic_int_get(&blocked) && g_get_monotonic_time() < until)
+    g_usleep(10000);
+  g_assert_true(g_atomic_int_get(&blocked));
+
+  lost_calls = 0;
+  alarm(20);
+  hc_source_lost(src, "no media from the source for 5 s");
+  alarm(0);
+  g_assert_cmpuint(lost_calls, ==, 1);
+  g_assert_cmpint(GST_BIN(pipeline)->numchildren, ==, 1);
+  /* Still blocked: the bin's thread has not been let go yet. */
+  g_assert_cmpint(GST_STATE(track_bin), !=, GST_STATE_NULL);
+
+  gst_pad_remove_probe(output_pad, probe);
+  until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  while (GST_STATE(track_bin) != GST_STATE_NULL && g_get_monotonic_time() < until)
+    g_usleep(10000);
+  g_assert_cmpint(GST_STATE(track_bin), ==, GST_STATE_NULL);
+
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  hc_source_free(src);
+  gst_object_unref(track_bin);
+  gst_object_unref(output_pad);
+  gst_object_unref(pipeline);
+  g_clear_pointer(&lost_why, g_free);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -153,5 +247,6 @@ main(int argc, char **argv)
   g_test_add_func("/source/mask", test_mask);
   g_test_add_func("/source/lost", test_lost);
   g_test_add_func("/source/port-in-use", test_port_in_use);
+  g_test_add_func("/source/lost-while-blocked", test_lost_while_blocked);
   return g_test_run();
 }

@@ -59,7 +59,9 @@ typedef struct {
   GstBin *pipeline;
   GstElement *video_tee; /* video/x-h264, stream-format=byte-stream, alignment=au */
   GstElement *aac_tee;   /* audio/mpeg, mpegversion=4, stream-format=raw (parsed) */
-  GstElement *opus_tee;  /* audio/x-opus, 48 kHz */
+  GstElement *opus_tee;  /* audio/x-opus, 48 kHz; when transcoded from the
+                          * source's AAC or raw audio, it flows only while a
+                          * WebRTC viewer or a switch stream takes it */
 } HcStreamPads;
 
 /* What a source plugin gets for one stream (source_open). Fields are only
@@ -114,7 +116,12 @@ typedef struct {
    * same way instead of refusing the stream. */
   GstElement *(*source_open)(HcSourceArgs *args, GError **error);
 
-  gpointer reserved[7]; /* later API versions add fields here */
+  /* HC_PLUGIN_SOURCE, optional. Main thread: the stream named stream is
+   * removed, refused at create, or the gateway stops; the plugin forgets what
+   * it kept for that stream across its bins (e.g. a claimed RTMP stream key). */
+  void (*source_release)(const char *stream);
+
+  gpointer reserved[6]; /* later API versions add fields here */
 } HcPlugin;
 
 G_END_DECLS
