@@ -49,7 +49,7 @@ const HcConfigKey hc_interact_keys[] = {
    "Presence changes are pushed at most this often, in milliseconds."},
   {"split_sends", HC_CFG_INT, "512", 0, 1000000, NULL,
    "A broadcast to at least this many connections writes to them from two threads (the main "
-   "one and a sender thread); 0: always from the main thread."},
+   "one and a sender thread) when hallcast may use two CPUs; 0: always from the main thread."},
   {NULL},
 };
 

@@ -121,6 +121,7 @@ void hc_ws_kill(HcConn *c);
  * one; returns once both are done and every remainder or error was handed
  * to lws (sender.c). */
 void hc_ws_send_split(HcConn **conns, guint n, HcWsMsg *m);
+gboolean hc_ws_split_useful(void); /* this process may run on two CPUs or more */
 void hc_ws_sender_stop(void);
 gboolean hc_conn_is_moderator(const HcConn *c);
 

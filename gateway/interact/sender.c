@@ -9,6 +9,8 @@
  * connections after the join, in the connections' order. */
 #define G_LOG_DOMAIN "hc-interact"
 
+#include <sched.h>
+
 #include "internal.h"
 
 typedef struct {
@@ -56,6 +58,16 @@ sender_main(gpointer data)
   }
   g_mutex_unlock(&s->lock);
   return NULL;
+}
+
+gboolean
+hc_ws_split_useful(void)
+{
+  cpu_set_t set;
+
+  /* Pinned to one CPU (taskset, a container's cpuset), a second thread only
+   * takes turns with the first. Asked each time: the mask may change. */
+  return sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 2;
 }
 
 void

@@ -367,7 +367,7 @@ broadcast_pending(HcSession *s)
 {
   guint n, split = hc_interact_limits.split_sends;
   gpointer *conns = g_hash_table_get_keys_as_array(s->conns, &n);
-  HcConn **direct = split && n >= split ? g_new(HcConn *, n) : NULL;
+  HcConn **direct = split && n >= split && hc_ws_split_useful() ? g_new(HcConn *, n) : NULL;
 
   for (guint i = 0; i < s->pending->len; i++) {
     Pending *p = s->pending->pdata[i];
