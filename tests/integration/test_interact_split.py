@@ -13,7 +13,7 @@ import struct
 import subprocess
 import time
 
-from interact_client import Client
+from interact_client import Client, join_many
 from test_interact_load import raise_nofile
 
 RATES = ("ask_burst=100000\nask_rate=100000\nmsg_burst=100000\nmsg_rate=100000\n"
@@ -31,17 +31,9 @@ def test_2000_clients_get_a_burst_in_order_with_split_sends(gateway_factory):
     gw = gateway_factory(streams={}, extra=f"[interact]\nsplit_sends=512\n{RATES}")
 
     async def scenario():
-        sem = asyncio.Semaphore(64)
-
-        async def connect(i):
-            async with sem:
-                c = await Client.open(gw, f"school:site-{i}:Room {i}", ping_interval=None)
-                await c.call("session.join", session="split")
-                return c
-
         lec = await Client.open(gw, "lecturer:studio:Ada", ping_interval=None)
         await lec.call("session.join", session="split")
-        clients = await asyncio.gather(*(connect(i) for i in range(clients_n)))
+        clients = await join_many(gw, clients_n, "split")
         assert sender_threads(gw) == []  # no broadcast to 512 yet (joins go to moderators)
         acks = []
         for k in range(questions):
