@@ -47,6 +47,9 @@ const HcConfigKey hc_interact_keys[] = {
    "Stream whose media clock stamps events in new sessions; empty: the first stream."},
   {"presence_interval", HC_CFG_INT, "500", 10, 60000, NULL,
    "Presence changes are pushed at most this often, in milliseconds."},
+  {"split_sends", HC_CFG_INT, "512", 0, 1000000, NULL,
+   "A broadcast to at least this many connections writes to them from two threads (the main "
+   "one and a sender thread) when hallcast may use two CPUs; 0: always from the main thread."},
   {NULL},
 };
 
@@ -63,6 +66,7 @@ HcInteractLimits hc_interact_limits = {
   .dev_tokens = TRUE,
   .moderation = TRUE,
   .presence_ms = 500,
+  .split_sends = 512,
 };
 
 static char **
@@ -107,6 +111,7 @@ read_limits(HcConfig *cfg)
   g_strfreev(l->keywords);
   l->keywords = split_keywords(hc_config_string(cfg, g, "keyword_filter"));
   l->presence_ms = hc_config_int(cfg, g, "presence_interval");
+  l->split_sends = hc_config_int(cfg, g, "split_sends");
 }
 
 gboolean
@@ -127,6 +132,7 @@ void
 hc_interact_shutdown(void)
 {
   hc_sessions_free();
+  hc_ws_sender_stop();
   hc_store_close();
   g_clear_pointer(&hc_interact_limits.keywords, g_strfreev);
   g_clear_pointer(&hc_interact_limits.main_stream, g_free);

@@ -4,6 +4,8 @@
 #ifndef HC_INTERACT_INTERNAL_H
 #define HC_INTERACT_INTERNAL_H
 
+#include <sys/types.h>
+
 #include "interact.h"
 
 /* Error codes sent to clients: {"type":"error","error":{"code":NAME,...}}. */
@@ -56,6 +58,7 @@ typedef struct {
   char *main_stream;      /* default for new sessions, may be empty */
   char **keywords;        /* casefolded, held for review */
   guint presence_ms;
+  guint split_sends; /* broadcasts to this many connections use two threads; 0: never */
 } HcInteractLimits;
 
 extern HcInteractLimits hc_interact_limits;
@@ -107,6 +110,19 @@ void hc_ws_send_json(HcConn *c, json_t *obj); /* steals obj */
 /* TRUE when nothing waits to be written to c (a message sent now goes out
  * at once); otherwise asks lws to tell when it has written what it holds. */
 gboolean hc_ws_idle(HcConn *c);
+/* TRUE when a message for c may go straight to its socket now: a plain
+ * socket, nothing queued, nothing held by lws, not closing. */
+gboolean hc_ws_direct(HcConn *c);
+ssize_t hc_ws_frame_send(int fd, const HcWsMsg *m); /* any thread */
+int hc_ws_frame_rest(HcConn *c, HcWsMsg *m, ssize_t sent);
+void hc_ws_kill(HcConn *c);
+/* Sends m to the n direct connections in conns (hc_ws_direct held for each
+ * just before), the first half from the sender thread, the rest from this
+ * one; returns once both are done and every remainder or error was handed
+ * to lws (sender.c). */
+void hc_ws_send_split(HcConn **conns, guint n, HcWsMsg *m);
+gboolean hc_ws_split_useful(void); /* this process may run on two CPUs or more */
+void hc_ws_sender_stop(void);
 gboolean hc_conn_is_moderator(const HcConn *c);
 
 /* A parsed, validated request. */

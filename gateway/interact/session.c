@@ -330,20 +330,52 @@ hc_session_sees(const HcConn *c, int audience, const char *author)
          (author && strcmp(author, c->who.participant) == 0);
 }
 
+/* One event to the n connections that may see it, from two threads: the
+ * connections a frame may go straight to are collected (the others take
+ * the queued way here, keeping each connection's order) and split between
+ * this thread and the sender thread (sender.c). */
+static void
+broadcast_split(Pending *p, gpointer *conns, guint n, HcConn **direct)
+{
+  guint k = 0;
+
+  for (guint j = 0; j < n; j++) {
+    HcConn *c = conns[j];
+
+    if (j + 2 < n)
+      __builtin_prefetch(conns[j + 2]);
+    if (j + 1 < n)
+      __builtin_prefetch(((HcConn *)conns[j + 1])->wsi);
+    if (!hc_session_sees(c, p->audience, p->author))
+      continue;
+    if (hc_ws_direct(c))
+      direct[k++] = c;
+    else
+      hc_ws_send(c, p->msg);
+  }
+  hc_ws_send_split(direct, k, p->msg);
+}
+
 /* Sends each pending event to the connections that may see it. The
  * connections are read in an array so the next ones can be fetched into
  * cache while one is written to (their state is the only random access of
  * a broadcast). Sending never closes a connection synchronously, so the
- * array stays valid. */
+ * array stays valid. Events go out one after the other: a connection whose
+ * socket did not take one has it queued, and so the next ones too. */
 static void
 broadcast_pending(HcSession *s)
 {
-  guint n;
+  guint n, split = hc_interact_limits.split_sends;
   gpointer *conns = g_hash_table_get_keys_as_array(s->conns, &n);
+  HcConn **direct = split && n >= split && hc_ws_split_useful() ? g_new(HcConn *, n) : NULL;
 
   for (guint i = 0; i < s->pending->len; i++) {
     Pending *p = s->pending->pdata[i];
 
+    if (direct) {
+      broadcast_split(p, conns, n, direct);
+      continue;
+    }
     for (guint j = 0; j < n; j++) {
       /* One write is a system call, microseconds: a step ahead is enough
        * (farther, the kernel's own work evicts what was fetched). */
@@ -355,6 +387,7 @@ broadcast_pending(HcSession *s)
         hc_ws_send(conns[j], p->msg);
     }
   }
+  g_free(direct);
   g_free(conns);
   g_ptr_array_set_size(s->pending, 0);
 }

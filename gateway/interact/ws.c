@@ -91,30 +91,59 @@ queue_clear(HcConn *c)
   c->out_bytes = 0;
 }
 
-/* Writes m's frame at once; lws must hold nothing for c (its own frames
- * too, a pong say): the caller checked. The frame goes straight to the
- * socket (one system call: lws_write would build the same header again and
- * walk its own state for every client of a broadcast); what the socket does
- * not take is handed to lws as raw bytes, which it sends before anything
- * else, and lws calls WRITEABLE once it holds nothing, clearing the flag. */
-static int
-write_now(HcConn *c, HcWsMsg *m)
+/* One send() of m's frame to fd, from its first byte; the bytes the socket
+ * took (0 when full), or -1 on an error that ends the connection. Touches
+ * nothing but the socket: the sender thread calls it too (sender.c). */
+ssize_t
+hc_ws_frame_send(int fd, const HcWsMsg *m)
 {
-  ssize_t n = 0;
+  ssize_t n = send(fd, m->frame, m->frame_len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
-  if (c->fd >= 0) {
-    n = send(c->fd, m->frame, m->frame_len, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n == (ssize_t)m->frame_len)
-      return 0;
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-      return -1;
-    n = MAX(n, 0);
-  }
-  /* LWS_WRITE_HTTP: bytes as they are (lws_issue_raw), no framing. */
-  if (lws_write(c->wsi, m->frame + n, m->frame_len - n, LWS_WRITE_HTTP) < 0)
+  if (n >= 0)
+    return n;
+  return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+}
+
+/* After sent bytes of m's frame went to the socket: hands lws the rest as
+ * raw bytes (LWS_WRITE_HTTP: no framing, lws_issue_raw), which it sends
+ * before anything else, calling WRITEABLE once it holds nothing (clearing
+ * the flag). -1 when the connection failed. Main thread only. */
+int
+hc_ws_frame_rest(HcConn *c, HcWsMsg *m, ssize_t sent)
+{
+  if (sent < 0)
+    return -1;
+  if (sent == (ssize_t)m->frame_len)
+    return 0;
+  if (lws_write(c->wsi, m->frame + sent, m->frame_len - sent, LWS_WRITE_HTTP) < 0)
     return -1;
   c->lws_holding = lws_partial_buffered(c->wsi) != 0;
   return 0;
+}
+
+/* Writes m's frame at once; lws must hold nothing for c (its own frames
+ * too, a pong say): the caller checked. The frame goes straight to the
+ * socket (one system call: lws_write would build the same header again and
+ * walk its own state for every client of a broadcast); lws gets only what
+ * the socket did not take. With TLS (no fd) lws writes it all. */
+static int
+write_now(HcConn *c, HcWsMsg *m)
+{
+  return hc_ws_frame_rest(c, m, c->fd >= 0 ? hc_ws_frame_send(c->fd, m) : 0);
+}
+
+gboolean
+hc_ws_direct(HcConn *c)
+{
+  return c->fd >= 0 && !c->close_sent && !c->closing && c->out.length == 0 && !c->lws_holding &&
+         !lws_partial_buffered(c->wsi);
+}
+
+/* After hc_ws_frame_rest failed outside a callback: have lws close c. */
+void
+hc_ws_kill(HcConn *c)
+{
+  lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 void
@@ -130,7 +159,7 @@ hc_ws_send(HcConn *c, HcWsMsg *m)
      * does not take and sends it before the next WRITEABLE callback. (The
      * client has read everything before: whatever the size, not "slow".) */
     if (write_now(c, m) < 0) /* outside a callback: have lws close it */
-      lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+      hc_ws_kill(c);
     return;
   }
   if (c->out_bytes + m->len > hc_interact_limits.max_queue) {

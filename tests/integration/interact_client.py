@@ -106,3 +106,17 @@ async def join(gw, token, session, **fields):
     """Opens a client with token and joins session; returns (client, ack result)."""
     c = await Client.open(gw, token)
     return c, await c.call("session.join", session=session, **fields)
+
+
+async def join_many(gw, n, session, parallel=64):
+    """n school clients (site-I, Room I) joined to session, at most parallel
+    handshakes at a time, without pings (a load test's clients)."""
+    sem = asyncio.Semaphore(parallel)
+
+    async def connect(i):
+        async with sem:
+            c = await Client.open(gw, f"school:site-{i}:Room {i}", ping_interval=None)
+            await c.call("session.join", session=session)
+            return c
+
+    return await asyncio.gather(*(connect(i) for i in range(n)))

@@ -38,7 +38,7 @@ fail(HcWslRun *run, HcWslClient *c, const char *what, const char *detail)
 static void
 want_write(HcWslRun *run, HcWslClient *c, gboolean on)
 {
-  struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c};
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLET | (on ? EPOLLOUT : 0), .data.ptr = c};
 
   epoll_ctl(run->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -94,7 +94,7 @@ hc_wsl_client_new(HcWslRun *run, int index, const char *token)
 {
   HcWslClient *c = g_new0(HcWslClient, 1);
   struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(run->port)};
-  struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c};
   char *escaped = g_uri_escape_string(token, NULL, FALSE);
   char *path = g_strconcat("/ws?token=", escaped, NULL), *host, *req;
   int one = 1;
@@ -284,12 +284,16 @@ upgrade(HcWslRun *run, HcWslClient *c)
   return c->state != HC_WSL_CLOSED;
 }
 
+/* Reads until the socket is empty: the registration is edge-triggered (a
+ * socket is polled once per arrival, not again on the next epoll_wait to
+ * find it empty), so what is left unread would be reported no more. A read
+ * shorter than the buffer emptied it; anything arriving later is a new edge. */
 static void
 readable(HcWslRun *run, HcWslClient *c)
 {
   static guint8 buf[READ_CHUNK];
 
-  for (int round = 0; round < 8 && c->state != HC_WSL_CLOSED; round++) {
+  while (c->state != HC_WSL_CLOSED) {
     ssize_t n = recv(c->fd, buf, sizeof buf, 0);
     gint64 now = g_get_monotonic_time();
     gsize used;
