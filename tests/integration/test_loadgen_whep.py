@@ -79,3 +79,29 @@ def test_loadgen_whep_unknown_stream_is_refused(live):
                         "--max-time", "10"], capture_output=True, text=True, timeout=60)
     s = [json.loads(l) for l in r.stdout.splitlines() if '"summary"' in l][0]
     assert s["signal_failed"] == 2 and s["connected"] == 0
+
+
+def test_loadgen_leaving_is_bounded_by_the_run(live):
+    """A gateway that stops answering while viewers are up: hc-loadgen's
+    DELETEs may wait only until 10 s past its --max-time, then it says how
+    many viewers it could not DELETE and ends (it used to wait 5 s per
+    viewer, so a stalled gateway could hold a benchmark for minutes)."""
+    import os
+    import signal
+
+    p = subprocess.Popen([str(LOADGEN), "-u", f"{live.base}/whep/demo", "-n", "6", "-r", "40",
+                          "-t", "60", "--max-time", "6"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: len([v for v in live.json("GET", "/api/v1/streams/demo/viewers")[1]["viewers"]
+                              if v["state"] == "connected"]) == 6, 20, what="6 viewers connected")
+        os.kill(live.proc.pid, signal.SIGSTOP)
+        out, err = p.communicate(timeout=60)
+    finally:
+        os.kill(live.proc.pid, signal.SIGCONT)
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, err[-3000:]
+    assert any('"summary"' in l for l in out.splitlines()), out[-2000:]
+    # Two DELETEs of 5 s fit in the 10 s; the others are left to the server.
+    assert "viewers not DELETEd: the run's time bound passed" in err, err[-3000:]

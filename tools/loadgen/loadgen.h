@@ -192,8 +192,8 @@ HcLgSignal *hc_lg_signal_new(const HcLgOptions *opt, HcLgDtlsContext *dtls);
 /* Blocking: negotiates one viewer (WHEP POST, or the Janus watch/start
  * dance). Fills v->remote and v->resource. 0 or -1 (message logged). */
 int hc_lg_signal_connect(HcLgSignal *s, HcLgViewer *v);
-/* Blocking: leaves (WHEP DELETE / Janus detach). */
-void hc_lg_signal_leave(HcLgSignal *s, HcLgViewer *v);
+/* Blocking: leaves (WHEP DELETE / Janus detach), waiting at most timeout_ms. */
+void hc_lg_signal_leave(HcLgSignal *s, HcLgViewer *v, long timeout_ms);
 /* Keeps a Janus session alive while idle; no-op for WHEP. */
 void hc_lg_signal_keepalive(HcLgSignal *s);
 void hc_lg_signal_free(HcLgSignal *s);

@@ -27,6 +27,7 @@
 #define GRO_BATCH 8   /* super-packets per recvmmsg with --gro */
 #define GRO_CAP 65536 /* one coalesced GSO send: up to 64 segments */
 #define DEFAULT_RCVBUF_KB 4096
+#define LEAVE_S 10 /* seconds past the hard bound for the DELETEs */
 #ifndef UDP_GRO
 #define UDP_GRO 104 /* linux/udp.h, Linux 5.0 */
 #endif
@@ -510,7 +511,8 @@ parse_options(int argc, char **argv, HcLgOptions *o)
     {"rate", 'r', 0, G_OPTION_ARG_DOUBLE, &o->rate, "Viewers started per second (default 50)", "R"},
     {"hold", 't', 0, G_OPTION_ARG_DOUBLE, &o->hold_s, "Seconds to hold all viewers (default 5)",
      "S"},
-    {"max-time", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_s, "Hard bound on the run (default 120)", "S"},
+    {"max-time", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_s,
+     "Hard bound on the run (default 120; leaving gets 10 s more)", "S"},
     {"verify-every", 'k', 0, G_OPTION_ARG_INT, &o->verify_every,
      "Decrypt 1 packet in K (default: all up to 50 viewers, then 1 in 16)", "K"},
     {"pid", 'p', 0, G_OPTION_ARG_INT, &o->gateway_pid, "Gateway process to measure", "PID"},
@@ -566,6 +568,8 @@ main(int argc, char **argv)
   Run r = {0};
   struct rlimit rl;
   GThread *thread;
+  gint64 leave_end, left_ms;
+  guint not_left = 0;
   int rc = 1;
 
   if (!parse_options(argc, argv, &r.opt))
@@ -608,6 +612,11 @@ main(int argc, char **argv)
   thread = g_thread_new("signal", signal_thread, &r);
   report_loop(&r);
   g_thread_join(thread);
+  /* Leaving is bounded too: DELETEs go out until LEAVE_S after the run's
+   * hard bound (a gateway that stalls would otherwise hold the run 5 s per
+   * viewer); viewers left after that are reaped by the server's timeout. */
+  leave_end = MAX(g_get_monotonic_time(), r.t0 + (gint64)(r.opt.max_s * G_USEC_PER_SEC)) +
+              LEAVE_S * G_USEC_PER_SEC;
   for (int i = 0; i < r.opt.threads; i++) {
     Media *m = &r.threads[i];
 
@@ -620,7 +629,11 @@ main(int argc, char **argv)
                 " received %" G_GUINT64_FORMAT " early %" G_GUINT64_FORMAT,
                 v->id, v->tracks[j].ssrc, v->tracks[j].first_ext, v->tracks[j].max_seq,
                 v->tracks[j].cycles, v->tracks[j].received, v->early);
-      hc_lg_signal_leave(r.signal, v);
+      left_ms = (leave_end - g_get_monotonic_time()) / 1000;
+      if (left_ms > 0)
+        hc_lg_signal_leave(r.signal, v, MIN(left_ms, 5000));
+      else
+        not_left++;
       hc_lg_viewer_free(v);
     }
     g_ptr_array_free(m->viewers, TRUE);
@@ -630,6 +643,9 @@ main(int argc, char **argv)
     close(m->epfd);
     close(m->wake_fd);
   }
+  if (not_left)
+    g_warning("%u viewers not DELETEd: the run's time bound passed (the server reaps them)",
+              not_left);
   g_cond_clear(&r.answered);
   g_mutex_clear(&r.lock);
   rc = 0;

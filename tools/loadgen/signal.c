@@ -336,7 +336,7 @@ hc_lg_signal_connect(HcLgSignal *s, HcLgViewer *v)
 }
 
 void
-hc_lg_signal_leave(HcLgSignal *s, HcLgViewer *v)
+hc_lg_signal_leave(HcLgSignal *s, HcLgViewer *v, long timeout_ms)
 {
   Reply r = {0};
 
@@ -345,9 +345,9 @@ hc_lg_signal_leave(HcLgSignal *s, HcLgViewer *v)
   if (s->opt->janus) {
     char path[64];
     g_snprintf(path, sizeof(path), "/%" G_GUINT64_FORMAT "/%s", s->janus_session, v->resource);
-    json_decref(janus_call(s, path, json_pack("{s:s}", "janus", "detach"), 5000));
+    json_decref(janus_call(s, path, json_pack("{s:s}", "janus", "detach"), timeout_ms));
   } else {
-    http(s, "DELETE", v->resource, NULL, NULL, 5000, &r);
+    http(s, "DELETE", v->resource, NULL, NULL, timeout_ms, &r);
     reply_clear(&r);
   }
 }
