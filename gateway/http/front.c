@@ -237,7 +237,7 @@ head(const char *status, const char *type, gsize length, const char *cache)
   return snprintf(front.scratch, HEAD_MAX,
                   "HTTP/1.1 %s\r\ncontent-type: %s\r\ncontent-length: %" G_GSIZE_FORMAT
                   "\r\naccess-control-allow-origin: *\r\n"
-                  "access-control-expose-headers: Location, Link, ETag\r\n"
+                  "access-control-expose-headers: " HC_HTTP_CORS_EXPOSE "\r\n"
                   "cache-control: %s\r\n\r\n",
                   status, type, length, cache);
 }

@@ -74,6 +74,10 @@ typedef struct {
 /* The message of the 404 for a file that is not there. */
 #define HC_STATIC_NOT_FOUND "no such file"
 
+/* CORS on every answer (server.c through lws, front.c on its own): the
+ * headers a browser page may read from a cross-origin answer. */
+#define HC_HTTP_CORS_EXPOSE "Location, Link, ETag"
+
 /* Opens the file under the HLS folder that path ("/NAME/index.m3u8": the part
  * after "/hls", with its slash) names, as hc_static_hls() would serve it;
  * FALSE if none. Any thread, once hc_static_init() has run. */

@@ -243,7 +243,7 @@ static void
 add_cors(HcHttpResponse *resp)
 {
   hc_http_add_header(resp, "access-control-allow-origin", "*");
-  hc_http_add_header(resp, "access-control-expose-headers", "Location, Link, ETag");
+  hc_http_add_header(resp, "access-control-expose-headers", HC_HTTP_CORS_EXPOSE);
 }
 
 static void
