@@ -27,6 +27,23 @@ def reexec_in_netns():
              [str(ROOT / "tools" / "netns-run"), "/usr/bin/python3", *sys.argv])
 
 
+def loopback_rps(cpu):
+    """Receive Packet Steering on this namespace's loopback: the kernel's
+    receive work for what is sent over lo runs on `cpu` (the receiver's, as
+    on a real network) instead of the sender's. Only inside the bench's own
+    network namespace (the setting belongs to its lo); sysfs shows a
+    namespace's devices only when mounted from it, hence a private mount
+    namespace for the write."""
+    if os.environ.get("HC_IN_NETNS") != "1":
+        sys.exit("loopback RPS is set only inside the bench's private network namespace")
+    mask = format(1 << cpu, "x")
+    subprocess.run(["unshare", "-m", "sh", "-c",
+                    "mount -t sysfs sysfs /sys && "
+                    f"echo {mask} > /sys/class/net/lo/queues/rx-0/rps_cpus && "
+                    "cat /sys/class/net/lo/queues/rx-0/rps_cpus"],
+                   check=True, capture_output=True, text=True)
+
+
 def build_dir():
     return pathlib.Path(os.environ.get("HC_BUILD_DIR", ROOT / "build"))
 
@@ -97,6 +114,17 @@ def proc_cpu_seconds(pid):
         fields = f.read().rsplit(")", 1)[1].split()
     tick = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / tick
+
+
+def core_busy_seconds(cpu):
+    """Busy time of one CPU from /proc/stat (user, nice, system, irq,
+    softirq, steal): every task's and the kernel's, ksoftirqd included."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{cpu} "):
+                v = [int(x) for x in line.split()[1:9]]
+                return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
+    return 0.0
 
 
 def thread_schedstat(pid, comm):

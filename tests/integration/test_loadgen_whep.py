@@ -68,6 +68,28 @@ def test_loadgen_whep_threads_and_gro_zero_loss_all_decrypt(live):
     wait_for(lambda: live.log().count("removed (deleted)") >= 21, 10, what="21 DELETEs")
 
 
+def test_loadgen_whep_sample_reads_one_in_k(live):
+    """--sample 4: viewers 0, 4, 8... read and check their media; the
+    others' RTP is dropped by a socket filter in the kernel and counted per
+    socket. Both halves must show the same stream: the same packets per
+    viewer per second, and every viewer connected and fed."""
+    s, lines, err = loadgen(live, "-n", "24", "-r", "40", "-t", "4", "-k", "1", "--sample", "4",
+                            "--gro", "--max-time", "60")
+    assert s["connected"] == 24 and s["failed"] == 0 and s["signal_failed"] == 0, err[-3000:]
+    assert s["receiving"] == 24  # the filtered viewers count as fed by their drops
+    assert s["sample"] == 4 and s["sampled"] == 6, s
+    assert s["lost"] == 0 and s["verify_failed"] == 0 and s["verified"] == s["pkts"], s
+    read_per_viewer = s["steady_pkts_read"] / 6
+    dropped_per_viewer = s["steady_pkts_dropped"] / 18
+    assert read_per_viewer > 2 * 50, s  # seconds of audio and video each
+    assert 0.85 < dropped_per_viewer / read_per_viewer < 1.15, s
+    assert s["steady_pkts"] == s["steady_pkts_read"] + s["steady_pkts_dropped"]
+    # The sender reports still reach the filtered viewers: RTCP is let through.
+    assert s["rtcp"] > 18, s
+    assert any(l.get("dropped_s", 0) > 0 for l in lines if "t" in l)
+    wait_for(lambda: live.log().count("removed (deleted)") >= 24, 10, what="24 DELETEs")
+
+
 def test_loadgen_rejects_bad_thread_count(live):
     r = subprocess.run([str(LOADGEN), "-u", f"{live.base}/whep/demo", "-j", "0"],
                        capture_output=True, text=True, timeout=30)

@@ -105,6 +105,31 @@ test_whep_offer(void)
   g_free(offer);
 }
 
+/* A dual-stack server lists ::1 and 127.0.0.1 in either order: the viewers'
+ * sockets are IPv4, so the IPv4 candidate is taken; IPv6 only without one. */
+static void
+test_candidate_family(void)
+{
+  static const char head[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                             "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 127.0.0.1\r\n"
+                             "a=ice-ufrag:u\r\na=ice-pwd:p\r\na=fingerprint:sha-256 AA:BB\r\n";
+  static const char v6[] = "a=candidate:1 1 udp 2130706431 ::1 40002 typ host\r\n";
+  static const char v4[] = "a=candidate:2 1 udp 2130706430 127.0.0.1 40001 typ host\r\n";
+  HcLgSdpInfo info;
+  char *both = g_strconcat(head, v6, v4, NULL), *only6 = g_strconcat(head, v6, NULL);
+
+  g_assert_cmpint(hc_lg_sdp_parse(both, &info), ==, 0);
+  g_assert_true(info.has_candidate);
+  g_assert_cmpint(info.candidate.ss_family, ==, AF_INET);
+  g_assert_cmpint(ntohs(((struct sockaddr_in *)&info.candidate)->sin_port), ==, 40001);
+  g_assert_cmpint(hc_lg_sdp_parse(only6, &info), ==, 0);
+  g_assert_true(info.has_candidate);
+  g_assert_cmpint(info.candidate.ss_family, ==, AF_INET6);
+  g_assert_cmpint(ntohs(((struct sockaddr_in6 *)&info.candidate)->sin6_port), ==, 40002);
+  g_free(both);
+  g_free(only6);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -112,5 +137,6 @@ main(int argc, char **argv)
   g_test_add_func("/loadgen/sdp/parse-janus-offer", test_parse_janus_offer);
   g_test_add_func("/loadgen/sdp/answer-to-janus", test_answer_to_janus);
   g_test_add_func("/loadgen/sdp/whep-offer", test_whep_offer);
+  g_test_add_func("/loadgen/sdp/candidate-family", test_candidate_family);
   return g_test_run();
 }

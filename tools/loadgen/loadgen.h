@@ -60,6 +60,14 @@ hc_lg_is_stun(const uint8_t *b, size_t n)
   return n >= 20 && b[0] < 4;
 }
 
+/* TRUE for RTP, not RTCP: first byte 128-191 (RFC 7983), payload type
+ * outside RTCP's 64-95 (RFC 5761). */
+static inline gboolean
+hc_lg_is_rtp(const uint8_t *b, size_t n)
+{
+  return n >= 12 && b[0] >= 128 && b[0] <= 191 && ((b[1] & 0x7f) < 64 || (b[1] & 0x7f) > 95);
+}
+
 /* ---- DTLS (dtls.c): the client side, OpenSSL with memory BIOs ---- */
 
 typedef struct HcLgDtlsContext HcLgDtlsContext;
@@ -144,7 +152,8 @@ typedef struct {
   int profile;
   HcLgTrack tracks[4];
   uint64_t packets, bytes, verified, verify_failed, rtcp, early;
-  char *resource; /* WHEP Location URL, or the Janus handle id as text */
+  gboolean filtered; /* media dropped by the kernel (hc_lg_viewer_filter_media) */
+  char *resource;    /* WHEP Location URL, or the Janus handle id as text */
 } HcLgViewer;
 
 typedef struct {
@@ -158,6 +167,13 @@ typedef struct {
  * caller owns it; NULL on error. Any thread. */
 HcLgViewer *hc_lg_viewer_new(int id, gboolean controlling, const struct sockaddr_in *bind_to);
 void hc_lg_viewer_free(HcLgViewer *v);
+/* Has the kernel drop the viewer's RTP and RTCP before they are queued (a
+ * socket filter), so media to viewers outside the sample costs the
+ * generator no reading. 0 or a negative errno. */
+int hc_lg_viewer_filter_media(HcLgViewer *v);
+/* Datagrams the kernel dropped for this socket: its filter's drops (and a
+ * full buffer's). */
+uint64_t hc_lg_viewer_dropped(const HcLgViewer *v);
 /* Feeds one datagram from `from` to a viewer. Media thread only. */
 void hc_lg_viewer_input(const HcLgMediaConfig *cfg, HcLgViewer *v, uint8_t *buf, size_t len,
                         const struct sockaddr *from);
@@ -185,6 +201,8 @@ typedef struct {
   int threads;     /* media threads (epoll + recvmmsg each) */
   int rcvbuf_kb;   /* SO_RCVBUF of each viewer socket */
   gboolean gro;    /* UDP_GRO: receive GSO sends whole, split them here */
+  int sample;      /* 1 viewer in K reads its media; the kernel drops the others' */
+  int core;        /* the gateway's CPU, whose busy time is reported; -1: none */
 } HcLgOptions;
 
 typedef struct HcLgSignal HcLgSignal;

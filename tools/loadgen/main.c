@@ -37,6 +37,8 @@ typedef struct {
   uint64_t pkts, bytes, verified, verify_failed, expected, lost, rtcp;
   uint64_t datagrams, segments; /* as received: with --gro one datagram holds several */
   int profiles[2];              /* GCM, AES-CM */
+  int sampled;                  /* viewers whose media is read (--sample) */
+  uint64_t dropped;             /* RTP datagrams the kernel dropped for the others */
 } Totals;
 
 typedef struct Run Run;
@@ -71,7 +73,8 @@ struct Run {
 
 typedef struct {
   gint64 t_us;
-  uint64_t pkts, bytes, verified, cpu_ticks, self_ticks;
+  uint64_t pkts, dropped, datagrams, segments, bytes, verified, cpu_ticks, self_ticks;
+  uint64_t core_ticks; /* busy time of the gateway's CPU (--core), all tasks and softirqs */
 } Snapshot;
 
 static uint64_t
@@ -89,6 +92,31 @@ proc_cpu_ticks(int pid)
     sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st);
   g_free(text);
   return ut + st;
+}
+
+/* Busy ticks of one CPU from /proc/stat (user, nice, system, irq, softirq,
+ * steal): what the gateway's core did, whoever it was charged to: the
+ * kernel's receive work in ksoftirqd counts here, not in the process. */
+static uint64_t
+core_busy_ticks(int cpu)
+{
+  char *text = NULL, name[16];
+  unsigned long long f[8] = {0};
+  uint64_t busy = 0;
+  gchar **lines;
+
+  if (cpu < 0 || !g_file_get_contents("/proc/stat", &text, NULL, NULL))
+    return 0;
+  g_snprintf(name, sizeof(name), "cpu%d ", cpu);
+  lines = g_strsplit(text, "\n", 0);
+  for (guint i = 0; lines[i]; i++)
+    if (g_str_has_prefix(lines[i], name) &&
+        sscanf(lines[i] + strlen(name), "%llu %llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1],
+               &f[2], &f[3], &f[4], &f[5], &f[6], &f[7]) == 8)
+      busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+  g_strfreev(lines);
+  g_free(text);
+  return busy;
 }
 
 static uint64_t
@@ -137,16 +165,25 @@ udp_rcvbuf_errors(void)
 
 /* Gives the viewer's socket the receive options of the run: a large
  * buffer (SO_RCVBUFFORCE as root, past net.core.rmem_max) and, with --gro,
- * UDP_GRO so a GSO send arrives whole, as one datagram of several segments. */
-static void
+ * UDP_GRO so a GSO send arrives whole, as one datagram of several segments.
+ * Outside the sample (--sample K: viewers 0, K, 2K... read their media) the
+ * kernel drops the RTP before it is queued and counts the datagrams per
+ * socket (with --gro a GSO send is one datagram there too). */
+static int
 socket_options(const HcLgOptions *o, HcLgViewer *v)
 {
-  int bytes = o->rcvbuf_kb * 1024, one = 1;
+  int bytes = o->rcvbuf_kb * 1024, one = 1, err;
+  gboolean filtered = o->sample > 1 && v->id % o->sample != 0;
 
-  if (setsockopt(v->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+  if (filtered && (err = hc_lg_viewer_filter_media(v)) < 0) {
+    g_warning("viewer %d: socket filter: %s", v->id, g_strerror(-err));
+    return -1;
+  }
+  if (!filtered && setsockopt(v->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
     setsockopt(v->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
   if (o->gro && setsockopt(v->fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
     g_warning("viewer %d: UDP_GRO: %s", v->id, g_strerror(errno));
+  return 0;
 }
 
 /* Signalling thread: starts viewers at the set rate, each on media thread
@@ -165,9 +202,7 @@ signal_thread(gpointer data)
     while (g_get_monotonic_time() < due && !g_atomic_int_get(&r->stop))
       g_usleep(MIN(due - g_get_monotonic_time(), 10000));
     v = hc_lg_viewer_new(i, !r->opt.janus, &r->bind);
-    if (v)
-      socket_options(&r->opt, v);
-    if (!v || hc_lg_signal_connect(r->signal, v) < 0) {
+    if (!v || socket_options(&r->opt, v) < 0 || hc_lg_signal_connect(r->signal, v) < 0) {
       hc_lg_viewer_free(v);
       g_atomic_int_inc(&r->failed_signal);
       continue;
@@ -264,8 +299,10 @@ receive(Media *m, HcLgViewer *v)
        * shorter: each is one packet of the sender's GSO send. */
       if (seg == 0 || seg >= len)
         seg = len;
-      m->datagrams++;
-      m->segments += (len + seg - 1) / seg;
+      if (hc_lg_is_rtp(buf, len)) { /* the media's datagrams and packets */
+        m->datagrams++;
+        m->segments += (len + seg - 1) / seg;
+      }
       for (size_t off = 0; off < len; off += seg)
         hc_lg_viewer_input(&m->run->media, v, buf + off, MIN(seg, len - off),
                            (struct sockaddr *)&from[i]);
@@ -293,6 +330,8 @@ totals_add(Totals *t, const Totals *x)
   t->segments += x->segments;
   t->profiles[0] += x->profiles[0];
   t->profiles[1] += x->profiles[1];
+  t->sampled += x->sampled;
+  t->dropped += x->dropped;
 }
 
 /* Media thread: the totals of its own viewers. */
@@ -304,12 +343,14 @@ media_totals(Media *m, Totals *t)
   t->segments = m->segments;
   for (guint i = 0; i < m->viewers->len; i++) {
     HcLgViewer *v = m->viewers->pdata[i];
-    uint64_t e, l;
+    uint64_t e, l, dropped = v->filtered ? hc_lg_viewer_dropped(v) : 0;
 
     t->connected += v->state == HC_LG_MEDIA;
     t->pending += v->state == HC_LG_ICE || v->state == HC_LG_DTLS;
     t->failed += v->state == HC_LG_FAILED;
-    t->receiving += v->packets > 0;
+    t->receiving += v->packets > 0 || dropped > 0;
+    t->sampled += !v->filtered;
+    t->dropped += dropped;
     t->pkts += v->packets;
     t->bytes += v->bytes;
     t->verified += v->verified;
@@ -365,10 +406,14 @@ snapshot(Run *r, const Totals *t, Snapshot *s)
 {
   s->t_us = g_get_monotonic_time();
   s->pkts = t->pkts;
+  s->dropped = t->dropped;
+  s->datagrams = t->datagrams;
+  s->segments = t->segments;
   s->bytes = t->bytes;
   s->verified = t->verified;
   s->cpu_ticks = r->opt.gateway_pid ? proc_cpu_ticks(r->opt.gateway_pid) : 0;
   s->self_ticks = proc_cpu_ticks(getpid());
+  s->core_ticks = core_busy_ticks(r->opt.core);
 }
 
 static double
@@ -383,12 +428,13 @@ report(Run *r, const Totals *t, const Snapshot *prev, const Snapshot *now)
   double dt = (double)(now->t_us - prev->t_us) / 1e6;
 
   printf("{\"t\":%.2f,\"connected\":%d,\"receiving\":%d,\"pending\":%d,\"failed\":%d,"
-         "\"signal_failed\":%d,\"pkts_s\":%.0f,\"kbit_s\":%.0f,\"lost\":%" G_GUINT64_FORMAT
-         ",\"expected\":%" G_GUINT64_FORMAT ",\"verified\":%" G_GUINT64_FORMAT
+         "\"signal_failed\":%d,\"pkts_s\":%.0f,\"dropped_s\":%.0f,\"kbit_s\":%.0f,\"lost\":"
+         "%" G_GUINT64_FORMAT ",\"expected\":%" G_GUINT64_FORMAT ",\"verified\":%" G_GUINT64_FORMAT
          ",\"verify_failed\":%" G_GUINT64_FORMAT
          ",\"gw_cpu_pct\":%.1f,\"gw_rss_kb\":%" G_GUINT64_FORMAT ",\"lg_cpu_pct\":%.1f}\n",
          (double)(now->t_us - r->t0) / 1e6, t->connected, t->receiving, t->pending, t->failed,
          g_atomic_int_get(&r->failed_signal), (double)(now->pkts - prev->pkts) / dt,
+         (double)(now->dropped - prev->dropped) / dt,
          (double)(now->bytes - prev->bytes) * 8 / 1000 / dt, t->lost, t->expected, t->verified,
          t->verify_failed, ticks_us(now->cpu_ticks - prev->cpu_ticks) / 1e4 / dt,
          r->opt.gateway_pid ? proc_rss_kb(r->opt.gateway_pid) : 0,
@@ -401,8 +447,21 @@ summary(Run *r, const Totals *t, const Snapshot *steady0, const Snapshot *end, u
         uint64_t rcvbuf_errors)
 {
   double secs = steady0->t_us ? (double)(end->t_us - steady0->t_us) / 1e6 : 0;
-  uint64_t pkts = steady0->t_us ? end->pkts - steady0->pkts : 0;
+  /* Packets the viewers got: read by the sample, dropped by the kernel for
+   * the rest. The kernel counts dropped datagrams; with --gro one holds the
+   * packets of a GSO send, as many as the sample's datagrams held in the
+   * same window (every viewer gets the same sends). */
+  uint64_t read = steady0->t_us ? end->pkts - steady0->pkts : 0;
+  uint64_t dgrams = steady0->t_us ? end->datagrams - steady0->datagrams : 0;
+  uint64_t segs = steady0->t_us ? end->segments - steady0->segments : 0;
+  uint64_t dropped_dgrams = steady0->t_us ? end->dropped - steady0->dropped : 0;
+  uint64_t dropped = dgrams && segs > dgrams
+                       ? (uint64_t)((double)dropped_dgrams * segs / dgrams + 0.5)
+                       : dropped_dgrams;
+  uint64_t pkts = read + dropped;
   double cpu_us = steady0->t_us ? ticks_us(end->cpu_ticks - steady0->cpu_ticks) : 0;
+  double core_us =
+    steady0->t_us && r->opt.core >= 0 ? ticks_us(end->core_ticks - steady0->core_ticks) : -1;
   uint64_t rss = r->opt.gateway_pid ? proc_rss_kb(r->opt.gateway_pid) : 0;
 
   printf("{\"summary\":true,\"mode\":\"%s\",\"requested\":%d,\"connected\":%d,\"receiving\":%d,"
@@ -414,13 +473,17 @@ summary(Run *r, const Totals *t, const Snapshot *steady0, const Snapshot *end, u
          ",\"steady_pkts\":%" G_GUINT64_FORMAT ",\"steady_gw_cpu_us\":%.0f,\"gw_us_per_pkt\":%.3f"
          ",\"gw_rss_kb_start\":%" G_GUINT64_FORMAT ",\"gw_rss_kb_end\":%" G_GUINT64_FORMAT
          ",\"udp_rcvbuf_errors\":%" G_GUINT64_FORMAT ",\"threads\":%d,\"gro\":%s"
-         ",\"udp_datagrams\":%" G_GUINT64_FORMAT ",\"udp_segments\":%" G_GUINT64_FORMAT "}\n",
+         ",\"udp_datagrams\":%" G_GUINT64_FORMAT ",\"udp_segments\":%" G_GUINT64_FORMAT
+         ",\"sample\":%d,\"sampled\":%d,\"steady_pkts_read\":%" G_GUINT64_FORMAT
+         ",\"steady_pkts_dropped\":%" G_GUINT64_FORMAT
+         ",\"steady_dgrams_dropped\":%" G_GUINT64_FORMAT ",\"steady_core_busy_us\":%.0f}\n",
          r->opt.janus ? "janus" : "whep", r->opt.viewers, t->connected, t->receiving, t->failed,
          g_atomic_int_get(&r->failed_signal), t->pkts, t->bytes, t->expected, t->lost,
          t->expected ? 100.0 * (double)t->lost / (double)t->expected : 0.0, t->rtcp, t->verified,
          t->verify_failed, r->media.verify_every, t->profiles[0], t->profiles[1], secs, pkts,
          cpu_us, pkts ? cpu_us / (double)pkts : 0.0, rss0, rss, rcvbuf_errors, r->opt.threads,
-         r->opt.gro ? "true" : "false", t->datagrams, t->segments);
+         r->opt.gro ? "true" : "false", t->datagrams, t->segments, MAX(r->opt.sample, 1),
+         t->sampled, read, dropped, dropped_dgrams, core_us);
   fflush(stdout);
 }
 
@@ -526,6 +589,14 @@ parse_options(int argc, char **argv, HcLgOptions *o)
      "UDP_GRO on the viewer sockets: a GSO send arrives whole and is split here, as "
      "a NIC with UDP segmentation offload would put it on the wire",
      NULL},
+    {"core", 0, 0, G_OPTION_ARG_INT, &o->core,
+     "The gateway's CPU: report how busy it was over the steady window (/proc/stat), "
+     "softirqs and other tasks included",
+     "CPU"},
+    {"sample", 0, 0, G_OPTION_ARG_INT, &o->sample,
+     "Read the media of 1 viewer in K (viewers 0, K, 2K...); for the others a socket filter "
+     "drops RTP in the kernel, counted per socket (default 1: every viewer reads)",
+     "K"},
     {NULL},
   };
   GOptionContext *ctx = g_option_context_new("- WebRTC load generator (WHEP or Janus)");
@@ -539,6 +610,7 @@ parse_options(int argc, char **argv, HcLgOptions *o)
   o->janus_mount = 1;
   o->threads = 1;
   o->rcvbuf_kb = DEFAULT_RCVBUF_KB;
+  o->core = -1;
   g_option_context_add_main_entries(ctx, entries, NULL);
   ok = g_option_context_parse(ctx, &argc, &argv, &err);
   g_option_context_free(ctx);
@@ -551,9 +623,11 @@ parse_options(int argc, char **argv, HcLgOptions *o)
   o->gro = gro;
   if (!o->url || o->viewers < 1 || o->viewers > MAX_VIEWERS || o->rate <= 0 || o->hold_s < 0 ||
       o->max_s <= 0 || o->max_s > 3600 || o->verify_every < 0 || o->threads < 1 ||
-      o->threads > MAX_THREADS || o->rcvbuf_kb < 64 || o->rcvbuf_kb > 65536) {
+      o->threads > MAX_THREADS || o->rcvbuf_kb < 64 || o->rcvbuf_kb > 65536 || o->sample < 0 ||
+      o->sample > MAX_VIEWERS || o->core < -1 || o->core > 4095) {
     g_printerr("hc-loadgen: need --url, 1 <= --viewers <= %d, --rate > 0, "
-               "0 < --max-time <= 3600, 1 <= --threads <= %d, 64 <= --rcvbuf <= 65536\n",
+               "0 < --max-time <= 3600, 1 <= --threads <= %d, 64 <= --rcvbuf <= 65536, "
+               "0 <= --sample <= 20000\n",
                MAX_VIEWERS, MAX_THREADS);
     return FALSE;
   }

@@ -108,6 +108,21 @@ parse_candidate(const char *value, struct sockaddr_storage *out)
   return ok;
 }
 
+/* The viewers' sockets are IPv4: the first IPv4 candidate of this host,
+ * else the first IPv6 one (a dual-stack server lists both, in any order). */
+static void
+take_candidate(HcLgSdpInfo *info, const char *value)
+{
+  struct sockaddr_storage c;
+
+  if (info->has_candidate && info->candidate.ss_family == AF_INET)
+    return;
+  if (parse_candidate(value, &c) && (!info->has_candidate || c.ss_family == AF_INET)) {
+    info->candidate = c;
+    info->has_candidate = TRUE;
+  }
+}
+
 static void
 copy_attr(char *dst, size_t cap, const char *v)
 {
@@ -132,8 +147,8 @@ take_attributes(HcLgSdpInfo *info, guint n, const GstSDPAttribute *(*get)(gconst
       copy_attr(info->fingerprint, sizeof(info->fingerprint), a->value);
     else if (strcmp(a->key, "setup") == 0)
       copy_attr(info->setup, sizeof(info->setup), a->value);
-    else if (strcmp(a->key, "candidate") == 0 && !info->has_candidate)
-      info->has_candidate = parse_candidate(a->value, &info->candidate);
+    else if (strcmp(a->key, "candidate") == 0)
+      take_candidate(info, a->value);
   }
 }
 

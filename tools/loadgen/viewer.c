@@ -4,6 +4,8 @@
  * sequence gaps per SSRC and a sample of packets decrypted with libsrtp.
  * Called from main.c's media loop; nothing here blocks. */
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/sock_diag.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <string.h>
@@ -53,6 +55,44 @@ hc_lg_viewer_new(int id, gboolean controlling, const struct sockaddr_in *bind_to
   random_token(v->pwd, 24);
   v->start_us = g_get_monotonic_time();
   return v;
+}
+
+/* The kernel drops this socket's RTP before it is queued: classic BPF run
+ * on each datagram at its UDP header (offset 8 is the payload's first
+ * byte). RTP is a first byte of 128-191 (RFC 7983) whose payload type is
+ * not RTCP's 64-95 (RFC 5761); STUN, DTLS and the sender reports still
+ * come in, so the drop counter counts RTP packets only. */
+int
+hc_lg_viewer_filter_media(HcLgViewer *v)
+{
+  static struct sock_filter code[] = {
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 8),
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 128, 0, 6), /* < 128: STUN, DTLS: keep */
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 192, 5, 0), /* >= 192: not RTP: keep */
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),
+    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x7f),
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 64, 0, 1), /* payload type < 64: RTP: drop */
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 96, 0, 1), /* 96-127: RTP: drop; 64-95: RTCP */
+    BPF_STMT(BPF_RET | BPF_K, 0),
+    BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+  };
+  struct sock_fprog prog = {.len = G_N_ELEMENTS(code), .filter = code};
+
+  if (setsockopt(v->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+    return -errno;
+  v->filtered = TRUE;
+  return 0;
+}
+
+uint64_t
+hc_lg_viewer_dropped(const HcLgViewer *v)
+{
+  uint32_t mem[SK_MEMINFO_VARS] = {0};
+  socklen_t len = sizeof(mem);
+
+  if (getsockopt(v->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 || len <= SK_MEMINFO_DROPS * 4)
+    return 0;
+  return mem[SK_MEMINFO_DROPS];
 }
 
 void
