@@ -1,7 +1,11 @@
-/* The packetiser gate (see rtp-gate.h): a buffer probe on the pad before a
- * payloader, in the streaming thread that also writes the track's ring (the
- * appsink after the payloader calls media/rtp-out.c's on_sample in it), so it
- * may reset the ring's keyframe without racing the writer. */
+/* The packetiser gate (see rtp-gate.h): a buffer probe on the tee pad that
+ * feeds a packetiser branch, in the thread of the stream's track, so that a
+ * branch without viewers gets nothing at all: its queue's thread does not
+ * wake once a frame. A second probe after the queue, in the thread that
+ * writes the track's ring (the appsink after the payloader calls
+ * media/rtp-out.c's on_sample in it), drops what was queued before the gate
+ * shut, so that nothing written after the gate reset the ring's keyframe
+ * brings back a picture of the past. */
 #define G_LOG_DOMAIN "hc-media"
 
 #include "rtp-gate.h"
@@ -15,18 +19,19 @@ typedef struct {
   HcRtpOut *out; /* borrowed */
   HcRing *ring;  /* borrowed */
   gboolean video;
-  gboolean shut;  /* streaming thread: the gate drops (no viewer) */
+  gint shut;      /* atomic; written by the tee's thread: the gate drops (no viewer) */
   GPtrArray *gop; /* streaming thread: of GstBuffer, the GOP so far while shut */
   gsize gop_bytes;
+  GstPad *pay_sink; /* the payloader's sink pad (a reference), for the replay */
 } Gate;
 
 static void
-gate_free(gpointer data)
+gate_clear(gpointer data)
 {
   Gate *g = data;
 
   g_ptr_array_unref(g->gop);
-  g_free(g);
+  gst_object_unref(g->pay_sink);
 }
 
 static void
@@ -55,18 +60,18 @@ gop_keep(Gate *g, GstBuffer *buf)
   g_ptr_array_add(g->gop, gst_buffer_ref(buf));
 }
 
-/* Streaming thread: the first viewer came; the GOP so far goes to the
- * payloader ahead of the buffer at hand, so the ring starts on its keyframe. */
+/* The tee's thread: the first viewer came; the GOP so far goes to the
+ * payloader ahead of the buffer at hand, so the ring starts on its keyframe.
+ * Straight to the payloader, not through the branch's queue, whose leaky
+ * time limit (500 ms) would drop the keyframe of a long GOP. The queue's
+ * thread has nothing to push meanwhile (the gate was shut) and the
+ * payloader's stream lock keeps the two apart. */
 static void
-gop_replay(Gate *g, GstPad *pad)
+gop_replay(Gate *g)
 {
-  GstPad *peer = gst_pad_get_peer(pad);
-
-  for (guint i = 0; peer && i < g->gop->len; i++)
-    if (gst_pad_chain(peer, gst_buffer_ref(g->gop->pdata[i])) != GST_FLOW_OK)
+  for (guint i = 0; i < g->gop->len; i++)
+    if (gst_pad_chain(g->pay_sink, gst_buffer_ref(g->gop->pdata[i])) != GST_FLOW_OK)
       break;
-  if (peer)
-    gst_object_unref(peer);
 }
 
 static GstPadProbeReturn
@@ -80,8 +85,8 @@ gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (g_atomic_int_get(&g->out->external))
     return GST_PAD_PROBE_DROP;
   if (g_atomic_int_get(&g->out->viewers) == 0) {
-    if (!g->shut) {
-      g->shut = TRUE;
+    if (!g_atomic_int_get(&g->shut)) {
+      g_atomic_int_set(&g->shut, TRUE);
       /* The ring's keyframe gets old while shut: a viewer coming later must
        * start on what the gate hands over, not on a picture of the past. */
       hc_ring_forget_key(g->ring);
@@ -92,28 +97,50 @@ gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
       gop_keep(g, buf);
     return GST_PAD_PROBE_DROP;
   }
-  if (g->shut) {
-    g->shut = FALSE;
+  if (g_atomic_int_get(&g->shut)) {
+    g_atomic_int_set(&g->shut, FALSE);
     /* A keyframe now makes the cached GOP useless. */
     if (!GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
       gop_clear(g);
     g_debug("stream %s: %s packetiser running, %u buffers of the GOP handed over", g->out->name,
             g->video ? "video" : "audio", g->gop->len);
-    gop_replay(g, pad);
+    gop_replay(g);
   }
   if (g->video)
     gop_keep(g, buf);
   return GST_PAD_PROBE_OK;
 }
 
-void
-hc_rtp_gate_attach(HcRtpOut *out, HcRing *ring, GstPad *src, gboolean video)
+/* The ring writer's thread: what was queued before the gate shut is dropped. */
+static GstPadProbeReturn
+queued_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  Gate *g = g_new0(Gate, 1);
+  Gate *g = data;
+
+  return g_atomic_int_get(&g->shut) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+static void
+gate_unref(gpointer data)
+{
+  g_atomic_rc_box_release_full(data, gate_clear);
+}
+
+void
+hc_rtp_gate_attach(HcRtpOut *out, HcRing *ring, GstPad *tee_src, GstPad *pay_sink, gboolean video)
+{
+  Gate *g = g_atomic_rc_box_new0(Gate);
+  GstPad *queued = gst_pad_get_peer(pay_sink);
 
   g->out = out;
   g->ring = ring;
   g->video = video;
   g->gop = g_ptr_array_new_with_free_func((GDestroyNotify)gst_buffer_unref);
-  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, gate_probe, g, gate_free);
+  g->pay_sink = gst_object_ref(pay_sink);
+  gst_pad_add_probe(tee_src, GST_PAD_PROBE_TYPE_BUFFER, gate_probe, g, gate_unref);
+  if (queued) {
+    gst_pad_add_probe(queued, GST_PAD_PROBE_TYPE_BUFFER, queued_probe, g_atomic_rc_box_acquire(g),
+                      gate_unref);
+    gst_object_unref(queued);
+  }
 }

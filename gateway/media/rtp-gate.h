@@ -8,9 +8,12 @@
 
 #include "rtp-out.h"
 
-/* Main thread: gates the buffers leaving src (the pad feeding the payloader,
- * in the thread that writes ring). out and ring are borrowed: they outlive
- * the branch's pipeline. video: cache the GOP for fast start. */
-void hc_rtp_gate_attach(HcRtpOut *out, HcRing *ring, GstPad *src, gboolean video);
+/* Main thread: gates the buffers leaving tee_src (the tee pad feeding a
+ * branch "queue ! payloader ! appsink"); pay_sink is the payloader's sink pad
+ * (its peer, in the thread that writes ring, drops what was queued before the
+ * gate shut). out and ring are borrowed: they outlive the branch's pipeline.
+ * video: cache the GOP for fast start. */
+void hc_rtp_gate_attach(HcRtpOut *out, HcRing *ring, GstPad *tee_src, GstPad *pay_sink,
+                        gboolean video);
 
 #endif

@@ -98,20 +98,19 @@ branch(HcRtpOut *out, GstBin *pipeline, GstElement *tee, const char *desc, HcRin
   sink = gst_bin_get_by_name(GST_BIN(bin), "rtpsink");
   g_object_set_data(G_OBJECT(sink), "hc-rtp-out", out);
   gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, ring, NULL);
-  /* Packetise only while the stream has viewers (media/rtp-gate.c). */
-  pay = gst_bin_get_by_name(GST_BIN(bin), "pay");
-  sinkpad = gst_element_get_static_pad(pay, "sink");
-  src = gst_pad_get_peer(sinkpad);
-  hc_rtp_gate_attach(out, ring, src, ring == out->video);
-  gst_object_unref(src);
-  gst_object_unref(sinkpad);
-  gst_object_unref(pay);
   gst_bin_add(pipeline, bin);
   src = gst_element_request_pad_simple(tee, "src_%u");
   sinkpad = gst_element_get_static_pad(bin, "sink");
   if (gst_pad_link(src, sinkpad) != GST_PAD_LINK_OK)
     g_warning("stream %s: cannot link the RTP branch", out->name);
   gst_object_unref(sinkpad);
+  /* Packetise only while the stream has viewers (media/rtp-gate.c): the
+   * gate is on the tee's pad, so an idle branch's queue never wakes. */
+  pay = gst_bin_get_by_name(GST_BIN(bin), "pay");
+  sinkpad = gst_element_get_static_pad(pay, "sink");
+  hc_rtp_gate_attach(out, ring, src, sinkpad, ring == out->video);
+  gst_object_unref(sinkpad);
+  gst_object_unref(pay);
   gst_object_unref(src);
   gst_element_sync_state_with_parent(bin);
   return sink;

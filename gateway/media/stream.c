@@ -124,7 +124,10 @@ mark_live(gpointer data)
   HcStream *s = data;
 
   g_atomic_int_set(&s->live_queued, 0);
-  if (s->removed)
+  /* Live means watchable: a source whose media flows before its last track
+   * appeared (a camera over TCP, with no jitter buffer holding the first
+   * packets) waits for the outputs; the next buffer asks again. */
+  if (s->removed || !s->outputs_attached)
     return G_SOURCE_REMOVE;
   if (s->state == HC_STREAM_STARTING || s->state == HC_STREAM_RECONNECTING ||
       s->state == HC_STREAM_IDLE)

@@ -10,12 +10,13 @@
 #include <string.h>
 
 #include "common/src-pads.h"
+#include "rtp-stamp.h"
 
 static const HcConfigKey keys[] = {
   {"transport", HC_CFG_ENUM, "tcp", 0, 0, "tcp|udp",
    "How RTP comes from cameras: interleaved in the RTSP TCP connection, or over UDP."},
   {"latency_ms", HC_CFG_INT, "200", 0, 5000, NULL,
-   "Jitter buffer of each camera stream, in milliseconds."},
+   "Jitter buffer of each camera stream over UDP, in milliseconds (over TCP nothing is held)."},
   {NULL},
 };
 
@@ -170,6 +171,21 @@ on_rtsp_no_more_pads(GstElement *rtspsrc, gpointer data)
     gst_element_no_more_pads(GST_ELEMENT(data));
 }
 
+/* rtpbin's "request-jitterbuffer", for a camera over TCP: no jitter buffer
+ * thread, see rtp-stamp.c. */
+static GstElement *
+on_request_jitterbuffer(GstElement *rtpbin, guint session, gpointer data)
+{
+  return hc_rtp_stamp_new();
+}
+
+static void
+on_new_manager(GstElement *rtspsrc, GstElement *manager, gpointer data)
+{
+  if (g_signal_lookup("request-jitterbuffer", G_OBJECT_TYPE(manager)))
+    g_signal_connect(manager, "request-jitterbuffer", G_CALLBACK(on_request_jitterbuffer), NULL);
+}
+
 static GstElement *
 rtsp_open(HcSourceArgs *args, GError **error)
 {
@@ -194,12 +210,22 @@ rtsp_open(HcSourceArgs *args, GError **error)
   if (t.password)
     g_object_set(src, "user-pw", t.password, NULL);
   gst_util_set_object_arg(G_OBJECT(src), "protocols", host->config_string("rtsp", "transport"));
+  if (g_str_equal(host->config_string("rtsp", "transport"), "tcp"))
+    g_signal_connect(src, "new-manager", G_CALLBACK(on_new_manager), NULL);
   bin = gst_bin_new(NULL);
   gst_bin_add(GST_BIN(bin), src);
   g_signal_connect(src, "pad-added", G_CALLBACK(on_rtsp_pad), bin);
   g_signal_connect(src, "no-more-pads", G_CALLBACK(on_rtsp_no_more_pads), bin);
   target_clear(&t);
   return bin;
+}
+
+/* The module registers a GType (rtp-stamp.c), which outlives any unloading. */
+G_MODULE_EXPORT const gchar *
+g_module_check_init(GModule *module)
+{
+  g_module_make_resident(module);
+  return NULL;
 }
 
 HC_PLUGIN_DEFINE = {
