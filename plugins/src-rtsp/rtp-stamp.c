@@ -73,19 +73,24 @@ static GstClockTime
 stamp(HcRtpStamp *self, guint32 rtptime, GstClockTime now)
 {
   guint64 ext = gst_rtp_buffer_ext_timestamp(&self->ext, rtptime);
-  GstClockTime nominal;
-  GstClockTimeDiff delay, pts;
+  GstClockTimeDiff nominal, delay, pts;
 
-  if (!self->have_base || ext < self->base_ext)
+  if (!self->have_base)
     rebase(self, ext, now);
+  /* Signed: with B-frames of an open GOP, a packet may present before the
+   * first one. */
   nominal =
-    self->base_time + gst_util_uint64_scale(ext - self->base_ext, GST_SECOND, self->clock_rate);
-  delay = GST_CLOCK_DIFF(nominal, now);
+    ext >= self->base_ext
+      ? (GstClockTimeDiff)self->base_time + (GstClockTimeDiff)gst_util_uint64_scale(
+                                              ext - self->base_ext, GST_SECOND, self->clock_rate)
+      : (GstClockTimeDiff)self->base_time - (GstClockTimeDiff)gst_util_uint64_scale(
+                                              self->base_ext - ext, GST_SECOND, self->clock_rate);
+  delay = (GstClockTimeDiff)now - nominal;
   if (ABS(delay - self->skew) > RESYNC_NS) {
     GST_INFO_OBJECT(self, "RTP time off by %" G_GINT64_FORMAT " ms: new timeline",
                     (delay - self->skew) / GST_MSECOND);
     rebase(self, ext, now);
-    nominal = now;
+    nominal = (GstClockTimeDiff)now;
     delay = 0;
   }
   self->win_min = MIN(self->win_min, delay);
@@ -97,7 +102,7 @@ stamp(HcRtpStamp *self, guint32 rtptime, GstClockTime now)
     self->win_min = G_MAXINT64;
     self->win_start = now;
   }
-  pts = (GstClockTimeDiff)nominal + self->skew + self->ts_offset;
+  pts = nominal + self->skew + self->ts_offset;
   return pts > 0 ? (GstClockTime)pts : 0;
 }
 

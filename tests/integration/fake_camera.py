@@ -31,6 +31,17 @@ AUDIO = {
 }
 
 
+def video_chain(a):
+    chain = VIDEO[a.video].format(gop=a.gop or a.fps, kbps=a.kbps)
+    if a.bframes and a.video == "h264":
+        # zerolatency turns B-frames off; a camera's main profile has them.
+        chain = chain.replace(
+            "tune=zerolatency ",
+            f"bframes={a.bframes} " + ('option-string="open-gop=1" ' if a.open_gop else ""),
+        ).replace("profile=constrained-baseline", "profile=main")
+    return chain
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -44,6 +55,10 @@ def main():
     ap.add_argument("--gop", type=int, default=0, help="frames between keyframes (default: fps)")
     ap.add_argument("--video-stops", type=float, default=0,
                     help="seconds after which the video stops while audio goes on")
+    ap.add_argument("--bframes", type=int, default=0,
+                    help="H.264 B-frames between references (main profile; 0: baseline)")
+    ap.add_argument("--open-gop", action="store_true",
+                    help="with --bframes: open GOPs (B-frames before a keyframe in time)")
     ap.add_argument("--user")
     ap.add_argument("--password")
     a = ap.parse_args()
@@ -55,7 +70,7 @@ def main():
         launch += (f"videotestsrc is-live=true pattern={a.pattern} "
                    f"! video/x-raw,width={width},height={height},framerate={a.fps}/1 ! videoconvert "
                    "! valve name=vvalve "
-                   f"! {VIDEO[a.video].format(gop=a.gop or a.fps, kbps=a.kbps)} ")
+                   f"! {video_chain(a)} ")
     if a.audio != "none":
         # pay0 when it is the only track: rtsp-media numbers payloaders from 0.
         pay = AUDIO[a.audio].replace("pay1", "pay0") if a.video == "none" else AUDIO[a.audio]

@@ -24,7 +24,7 @@ class FakeCamera:
     def start(self, timeout=20):
         args = [PYTHON, str(HERE / "fake_camera.py"), "--port", str(self.port)]
         for k, v in self.opts.items():
-            args += [f"--{k}", str(v)]
+            args += [f"--{k}"] if v is True else [f"--{k}", str(v)]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True)
         deadline = time.monotonic() + timeout

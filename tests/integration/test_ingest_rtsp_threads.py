@@ -4,11 +4,15 @@ plugins/src-rtsp/rtp-stamp.c), and the idle WebRTC packetiser's queue is not
 woken (media/rtp-gate.c gates the tee's pad). Lip sync through the sender
 reports still holds for the camera's audio and video."""
 import asyncio
+import json
 import pathlib
+import subprocess
 import time
 
+import pytest
+
 from conftest import free_port
-from ingest_util import FakeCamera
+from ingest_util import FakeCamera, segments, wait_new_segment
 from whep_aiortc import fast_start_figures
 
 
@@ -58,5 +62,37 @@ def test_idle_packetiser_queue_is_not_woken(gateway_factory):
         assert queues, sorted(after)
         # 75 frames went by; a woken queue would count at least that many.
         assert all(n < 20 for n in queues.values()), queues
+    finally:
+        cam.kill()
+
+
+@pytest.mark.parametrize("open_gop", [False, True], ids=["closed-gop", "open-gop"])
+def test_tcp_camera_with_b_frames_keeps_even_timestamps(gateway_factory, open_gop):
+    """A main-profile camera with B-frames: its RTP times go back and forth
+    (presentation order), which the in-place stamping must follow without
+    starting a new timeline (a jump of seconds, or frames piled on one
+    time): an HLS segment's video decodes, its frames spread over as long as
+    they last at the camera's rate. (The first frames of a segment come a
+    few ms off the 1/fps grid, with rtpjitterbuffer over UDP too: not
+    asserted.)"""
+    fps = 15
+    opts = {"open-gop": True} if open_gop else {}
+    cam = FakeCamera(free_port(), audio="aac", fps=fps, gop=30, bframes=2, **opts).start()
+    try:
+        gw = gateway_factory(streams={"cam": cam.url()})
+        gw.wait_live("cam")
+        seg = wait_new_segment(gw, "cam")
+        seg = wait_new_segment(gw, "cam", after=segments(gw, "cam")[:-1])
+        out = subprocess.run(
+            ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "frame=pts_time",
+             "-of", "json", f"{gw.base}/hls/cam/{seg}"],
+            capture_output=True, text=True, timeout=60, check=True)
+        pts = sorted(float(f["pts_time"]) for f in json.loads(out.stdout)["frames"]
+                     if "pts_time" in f)
+        assert len(pts) >= fps, pts
+        steps = [b - a for a, b in zip(pts, pts[1:])]
+        assert max(steps) < 0.5, steps
+        assert abs((pts[-1] - pts[0]) - (len(pts) - 1) / fps) < 0.25 * len(pts) / fps, pts
+        assert sum(1 for d in steps if abs(d - 1 / fps) < 0.005) > len(steps) // 2, steps
     finally:
         cam.kill()
