@@ -21,19 +21,22 @@ typedef struct {
   GstPad *sink, *src, *rtcp;
 
   /* Under the object lock: the RTP and RTCP paths may be two threads. */
-  guint clock_rate;         /* from caps; 0: unknown, packets pass unstamped */
-  guint64 clock_base;       /* caps' clock-base, G_MAXUINT64 if none */
-  guint64 ext;              /* gst_rtp_buffer_ext_timestamp's state */
-  guint32 ssrc;             /* of the last RTP packet */
-  gboolean have_base;       /* base_ext and base_time are set */
-  guint64 base_ext;         /* the extended RTP time at base_time */
-  GstClockTime base_time;   /* running time of the timeline's first packet */
-  GstClockTimeDiff skew;    /* added to the RTP-derived time: the lowest delay */
-  GstClockTimeDiff win_min; /* lowest delay in this window */
-  GstClockTime win_start;   /* running time the window began */
-  gboolean skew_set;        /* a window has ended since the base */
-  gint64 ts_offset;         /* set by rtpbin for lip sync */
-  guint latency_ms;         /* set by rtpbin; nothing is held, so unused */
+  guint clock_rate;          /* from caps; 0: unknown, packets pass unstamped */
+  guint64 clock_base;        /* caps' clock-base, G_MAXUINT64 if none */
+  guint64 ext;               /* gst_rtp_buffer_ext_timestamp's state */
+  guint32 ssrc;              /* of the last RTP packet */
+  gboolean have_base;        /* base_ext and base_time are set */
+  guint64 base_ext;          /* the extended RTP time at base_time */
+  GstClockTime base_time;    /* running time of the timeline's first packet */
+  GstClockTimeDiff skew;     /* added to the RTP-derived time: the lowest delay */
+  GstClockTimeDiff win_min;  /* lowest delay in this window */
+  GstClockTime win_start;    /* running time the window began */
+  gboolean skew_set;         /* a window has ended since the base */
+  gint64 ts_offset;          /* set by rtpbin for lip sync */
+  gboolean have_prev;        /* prev_ext and prev_pts are set */
+  guint64 prev_ext;          /* the last packet's extended RTP time */
+  GstClockTimeDiff prev_pts; /* and the time it was given */
+  guint latency_ms;          /* set by rtpbin; nothing is held, so unused */
 } HcRtpStamp;
 
 typedef struct {
@@ -65,6 +68,7 @@ rebase(HcRtpStamp *self, guint64 ext, GstClockTime now)
   self->skew_set = FALSE;
   self->win_min = G_MAXINT64;
   self->win_start = now;
+  self->have_prev = FALSE;
 }
 
 /* Object lock held: the presentation time of a packet with RTP time rtptime
@@ -103,6 +107,15 @@ stamp(HcRtpStamp *self, guint32 rtptime, GstClockTime now)
     self->win_start = now;
   }
   pts = nominal + self->skew + self->ts_offset;
+  /* The skew moves in steps: never let it turn time back (a muxer refuses
+   * that) where the RTP time went on, as rtpjitterbuffer does. RTP time going
+   * back (B-frames) may go back; packets of one frame share its time. */
+  if (self->have_prev && ((ext > self->prev_ext && pts < self->prev_pts) ||
+                          (ext < self->prev_ext && pts > self->prev_pts) || ext == self->prev_ext))
+    pts = self->prev_pts;
+  self->have_prev = TRUE;
+  self->prev_ext = ext;
+  self->prev_pts = pts;
   return pts > 0 ? (GstClockTime)pts : 0;
 }
 
