@@ -79,6 +79,7 @@ struct HcConn {
   gboolean lws_holding;     /* lws may still hold part of our last write */
   gboolean rx_paused;       /* reading stopped until the queue drains */
   gboolean presence_behind; /* missed a presence push: the next is the whole list */
+  gboolean snapshot_behind; /* owed a session.snapshot, sent once its queue drains */
   int close_code;
   gboolean authed;
   HcIdentity who;
@@ -108,7 +109,8 @@ void hc_ws_msg_unref(HcWsMsg *m);
 void hc_ws_send(HcConn *c, HcWsMsg *m);
 void hc_ws_send_json(HcConn *c, json_t *obj); /* steals obj */
 /* TRUE when nothing waits to be written to c (a message sent now goes out
- * at once); otherwise asks lws to tell when it has written what it holds. */
+ * at once, never queued); otherwise asks lws to tell when it has written
+ * what it holds. */
 gboolean hc_ws_idle(HcConn *c);
 /* TRUE when a message for c may go straight to its socket now: a plain
  * socket, nothing queued, nothing held by lws, not closing. */
@@ -198,6 +200,12 @@ void hc_session_attach(HcSession *s, HcConn *c);
 void hc_session_detach(HcConn *c);
 /* The state as c may see it. */
 json_t *hc_session_snapshot(HcSession *s, HcConn *c);
+/* Sends c a session.snapshot of its session now if nothing waits to be
+ * written to it; otherwise marks c (snapshot_behind) and ws.c calls again
+ * once its queue has drained. The snapshot is built when it is sent, after
+ * every event queued before it, so it never counts against max_queue and
+ * its seq is the last event's. Main thread only. */
+void hc_session_send_snapshot(HcConn *c);
 /* Presence (presence.c): a connection of site more (delta 1) or less (-1),
  * pushed debounced; the view in a snapshot (moderators: every site). */
 void hc_presence_count(HcSession *s, const char *site, int delta);

@@ -428,8 +428,7 @@ hc_session_commit(HcSession *s)
     s->resnapshot = FALSE;
     g_hash_table_iter_init(&it, s->conns);
     while (g_hash_table_iter_next(&it, &key, NULL))
-      hc_ws_send_json(key, json_pack("{s:s, s:o}", "type", "session.snapshot", "state",
-                                     hc_session_snapshot(s, key)));
+      hc_session_send_snapshot(key);
   }
   return TRUE;
 }
@@ -481,6 +480,7 @@ hc_session_attach(HcSession *s, HcConn *c)
 {
   c->session = s;
   c->presence_behind = FALSE; /* its snapshot has the whole list */
+  c->snapshot_behind = FALSE;
   g_hash_table_add(s->conns, c);
   hc_presence_count(s, c->who.site, 1);
 }
@@ -494,6 +494,7 @@ hc_session_detach(HcConn *c)
     return;
   g_hash_table_remove(s->conns, c);
   c->session = NULL;
+  c->snapshot_behind = FALSE;
   if (sessions)
     hc_presence_count(s, c->who.site, -1);
 }
@@ -546,6 +547,31 @@ hc_session_snapshot(HcSession *s, HcConn *c)
 
   json_decref(room);
   return snap;
+}
+
+void
+hc_session_send_snapshot(HcConn *c)
+{
+  HcSession *s = c->session;
+
+  /* A snapshot pushed to a connection that is behind would count against
+   * its queue bound: a client must never be closed for what the server
+   * chose to resend. It waits; events meanwhile are queued as usual and
+   * the snapshot, built when sent, has them all (its seq is the last). */
+  if (!s || c->closing) {
+    c->snapshot_behind = FALSE;
+    return;
+  }
+  if (!hc_ws_idle(c)) {
+    if (!c->snapshot_behind)
+      g_debug("session %s: %s is behind, its snapshot waits", s->id, c->who.participant);
+    c->snapshot_behind = TRUE;
+    return;
+  }
+  c->snapshot_behind = FALSE;
+  c->presence_behind = FALSE; /* the snapshot has the whole list */
+  hc_ws_send_json(
+    c, json_pack("{s:s, s:o}", "type", "session.snapshot", "state", hc_session_snapshot(s, c)));
 }
 
 typedef struct {

@@ -187,7 +187,7 @@ hc_ws_idle(HcConn *c)
 {
   if (c->closing)
     return FALSE;
-  if (c->out.length == 0 && !c->lws_holding)
+  if (c->out.length == 0 && !c->lws_holding && !lws_partial_buffered(c->wsi))
     return TRUE;
   if (c->out.length == 0) /* lws may have written it since: WRITEABLE clears the flag */
     lws_callback_on_writable(c->wsi);
@@ -334,6 +334,7 @@ hc_ws_join(HcConn *c, const HcMessage *m, json_t **result, HcWsFault *f)
                         (json_int_t)s->seq, "replayed", (int)replayed);
     return 0;
   }
+  c->snapshot_behind = FALSE; /* this answer carries a fresh one */
   *result = json_pack("{s:s, s:s, s:I, s:o}", "session", s->id, "mode", "snapshot", "seq",
                       (json_int_t)s->seq, "state", hc_session_snapshot(s, c));
   return 0;
@@ -480,6 +481,8 @@ on_writeable(struct lws *wsi, HcConn *c)
   if (!m) {
     if (c->closing && !c->close_sent)
       close_now(wsi, c, c->close_code, c->close_reason);
+    else if (c->snapshot_behind) /* caught up: the snapshot it is owed, built now */
+      hc_session_send_snapshot(c);
     return 0;
   }
   c->out_bytes -= m->len;
@@ -492,7 +495,7 @@ on_writeable(struct lws *wsi, HcConn *c)
     c->rx_paused = FALSE;
     lws_rx_flow_control(wsi, 1);
   }
-  if (c->out.length || c->closing)
+  if (c->out.length || c->closing || c->snapshot_behind)
     lws_callback_on_writable(wsi);
   return 0;
 }

@@ -83,6 +83,36 @@ test('a raised hand is queued and brought on stage', async () => {
   assert.equal(await other.locator('#stage-notice:not([hidden])').count(), 0);
 });
 
+// Requests sent in order from a connection of its own (an operator's, in
+// the lecturer's page, as a control desk would); returns their answers.
+const asOperator = (requests) => lecturer.evaluate(async (reqs) => {
+  const ws = new WebSocket(`ws://${location.host}/ws?token=operator:hq:Op`);
+  await new Promise((resolve) => { ws.onopen = resolve; });
+  const answers = [];
+  for (const [i, r] of [{ type: 'session.join', session: 'lecture1' }, ...reqs].entries()) {
+    answers.push(await new Promise((resolve) => {
+      ws.onmessage = (e) => { const m = JSON.parse(e.data); if (m.id === i) resolve(m); };
+      ws.send(JSON.stringify({ ...r, id: i }));
+    }));
+  }
+  ws.close();
+  return answers.slice(1);
+}, requests);
+
+test('a change of Q&A visibility reaches every classroom through its snapshot', async () => {
+  const [asked] = await asOperator([{ type: 'qa.ask', text: 'Is the Moon hollow?' }]);
+  assert.equal(asked.type, 'ack');
+  const hollow = other.locator('#questions li', { hasText: 'hollow' });
+  await waitFor(() => hollow.count(), 5000, 'the published question in a classroom');
+  await asOperator([{ type: 'session.configure', qa_visibility: 'answered' }]);
+  // Answered-only: the classroom keeps the highlighted question, not the other.
+  await waitFor(async () => (await hollow.count()) === 0, 5000, 'the question hidden');
+  assert.equal(await other.locator('#questions li', { hasText: 'twinkle' }).count(), 1);
+  assert.equal(await lecturer.locator('#questions li', { hasText: 'hollow' }).count(), 1);
+  await asOperator([{ type: 'session.configure', qa_visibility: 'all' }]);
+  await waitFor(() => hollow.count(), 5000, 'the question shown again');
+});
+
 test('a classroom that opens its link early waits for the lecturer to open the session', async () => {
   const q = 'session=later1&stream=demo&via=hls';
   const early = await env.browser.newPage();

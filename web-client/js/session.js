@@ -93,6 +93,11 @@ export class SessionClient extends EventTarget {
     if (msg.type === 'presence') {
       if (!this.state) return;
       this.state.presence = msg.sites ? mergePresence(this.state.presence, msg) : msg.total;
+    } else if (msg.type === 'session.snapshot') {
+      // After a change of Q&A visibility: the whole state as this client may
+      // now see it, with the seq of the last event it includes.
+      if (!this.state) return;
+      this.load(msg.state);
     } else if (typeof msg.seq === 'number') {
       if (!this.state || msg.seq <= this.seq) return; // already applied
       this.apply(msg);
