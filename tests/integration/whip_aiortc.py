@@ -6,14 +6,14 @@ tests/integration/test_whip*.py."""
 import asyncio
 import fractions
 import math
-import urllib.error
-import urllib.request
 
 import av
 import numpy
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.codecs import h264
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
+
+from whep_aiortc import http  # the one HTTP helper of the aiortc peers
 
 # aiortc 1.4's H.264 encoder ignores force_keyframe, so a PLI would never give
 # a keyframe (x264's default GOP is 250 frames). Browsers and OBS answer a
@@ -32,15 +32,6 @@ def _encode_frame_honouring_pli(self, frame, force_keyframe):
 
 
 h264.H264Encoder._encode_frame = _encode_frame_honouring_pli
-
-
-def http(method, url, body=None, headers=None, timeout=10):
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
 
 
 class Pattern(VideoStreamTrack):
