@@ -104,13 +104,20 @@ test('a change of Q&A visibility reaches every classroom through its snapshot', 
   assert.equal(asked.type, 'ack');
   const hollow = other.locator('#questions li', { hasText: 'hollow' });
   await waitFor(() => hollow.count(), 5000, 'the published question in a classroom');
-  await asOperator([{ type: 'session.configure', qa_visibility: 'answered' }]);
+  // The lecturer's own switch (session.configure qa_visibility).
+  await lecturer.locator('#answered-only').check();
   // Answered-only: the classroom keeps the highlighted question, not the other.
   await waitFor(async () => (await hollow.count()) === 0, 5000, 'the question hidden');
   assert.equal(await other.locator('#questions li', { hasText: 'twinkle' }).count(), 1);
   assert.equal(await lecturer.locator('#questions li', { hasText: 'hollow' }).count(), 1);
-  await asOperator([{ type: 'session.configure', qa_visibility: 'all' }]);
+  await lecturer.locator('#answered-only').uncheck();
   await waitFor(() => hollow.count(), 5000, 'the question shown again');
+  // An operator's change shows on the lecturer's switch too.
+  await asOperator([{ type: 'session.configure', qa_visibility: 'answered' }]);
+  await waitFor(() => lecturer.locator('#answered-only').isChecked(), 5000, 'the switch following');
+  await asOperator([{ type: 'session.configure', qa_visibility: 'all' }]);
+  await waitFor(async () => !(await lecturer.locator('#answered-only').isChecked()), 5000,
+    'the switch back');
 });
 
 test('a classroom that opens its link early waits for the lecturer to open the session', async () => {

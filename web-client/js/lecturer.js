@@ -33,6 +33,7 @@ function render(s) {
   const viewers = sites.reduce((n, x) => n + x.viewers, 0);
   $('presence').textContent = `${sites.length} sites, ${viewers} connections`;
   $('moderation').checked = !!s.settings.moderation;
+  $('answered-only').checked = s.settings.qa_visibility === 'answered';
   $('hands').replaceChildren(...s.hands.map((site) => el('li', { 'data-site': site }, site, ' ',
     s.stage.includes(site)
       ? el('button', { type: 'button', class: 'secondary', onclick: () => act('stage.remove', { site }) }, 'Remove from stage')
@@ -60,6 +61,8 @@ function render(s) {
 }
 
 $('moderation').addEventListener('change', (e) => act('session.configure', { moderation: e.target.checked }));
+$('answered-only').addEventListener('change', (e) =>
+  act('session.configure', { qa_visibility: e.target.checked ? 'answered' : 'all' }));
 $('hand-next').addEventListener('click', () => act('hand.next'));
 $('hand-clear').addEventListener('click', () => act('hand.lower_all'));
 $('poll-form').addEventListener('submit', async (e) => {
