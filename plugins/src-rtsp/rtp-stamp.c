@@ -3,8 +3,9 @@
  * futex wake and two context switches a packet, about half of a camera's
  * ingest cost, measured); over TCP it has nothing to reorder or wait for.
  * This element stamps each packet in rtspsrc's reader thread and pushes it on.
- * Its times follow the camera's RTP clock, kept to the gateway's clock by the
- * lowest delay seen each SKEW_WINDOW (the camera's clock drifts over a day). */
+ * Its times follow the camera's RTP clock from the first packet's arrival,
+ * slewed towards the lowest delay seen each SKEW_WINDOW by at most SLEW_NS
+ * (the camera's clock drifts over a day), never stepped. */
 #define G_LOG_DOMAIN "hc-src-rtsp"
 
 #include "rtp-stamp.h"
@@ -15,6 +16,8 @@
  * (the camera's clock jumped). */
 #define RESYNC_NS (2 * GST_SECOND)
 #define SKEW_WINDOW (2 * GST_SECOND)
+/* The most the skew moves in a window: 1000 ppm, past any camera clock's drift. */
+#define SLEW_NS (2 * GST_MSECOND)
 
 typedef struct {
   GstElement parent;
@@ -31,7 +34,6 @@ typedef struct {
   GstClockTimeDiff skew;     /* added to the RTP-derived time: the lowest delay */
   GstClockTimeDiff win_min;  /* lowest delay in this window */
   GstClockTime win_start;    /* running time the window began */
-  gboolean skew_set;         /* a window has ended since the base */
   gint64 ts_offset;          /* set by rtpbin for lip sync */
   gboolean have_prev;        /* prev_ext and prev_pts are set */
   guint64 prev_ext;          /* the last packet's extended RTP time */
@@ -65,7 +67,6 @@ rebase(HcRtpStamp *self, guint64 ext, GstClockTime now)
   self->base_ext = ext;
   self->base_time = now;
   self->skew = 0;
-  self->skew_set = FALSE;
   self->win_min = G_MAXINT64;
   self->win_start = now;
   self->have_prev = FALSE;
@@ -100,9 +101,12 @@ stamp(HcRtpStamp *self, guint32 rtptime, GstClockTime now)
   self->win_min = MIN(self->win_min, delay);
   if (now - self->win_start >= SKEW_WINDOW) {
     /* The least delayed packet of the window is the best guess of when the
-     * camera sent: follow it, gently once settled. */
-    self->skew = self->skew_set ? self->skew + (self->win_min - self->skew) / 4 : self->win_min;
-    self->skew_set = TRUE;
+     * camera sent: follow it, a little a window. Never step: a B-frame
+     * encoder sends P-frames ahead of their time (by its reorder depth, 212
+     * ms with 2 B-frames at 15 fps), so the first packet's delay is not the
+     * least, and a step to the least would turn the times of one GOP back
+     * (an HLS segment showed its keyframe 181 ms late against the rest). */
+    self->skew += CLAMP(self->win_min - self->skew, -SLEW_NS, SLEW_NS);
     self->win_min = G_MAXINT64;
     self->win_start = now;
   }

@@ -69,15 +69,15 @@ def test_idle_packetiser_queue_is_not_woken(gateway_factory):
 @pytest.mark.parametrize("open_gop", [False, True], ids=["closed-gop", "open-gop"])
 def test_tcp_camera_with_b_frames_keeps_even_timestamps(gateway_factory, open_gop):
     """A main-profile camera with B-frames: its RTP times go back and forth
-    (presentation order), which the in-place stamping must follow without
-    starting a new timeline (a jump of seconds, or frames piled on one
-    time): an HLS segment's video decodes, its frames spread over as long as
-    they last at the camera's rate. (The first frames of a segment come a
-    few ms off the 1/fps grid, with rtpjitterbuffer over UDP too: not
-    asserted.)"""
+    (presentation order) and its P-frames arrive ahead of their time, which
+    the in-place stamping must follow without a new timeline or a step: an
+    HLS segment's video decodes with one frame every 1/fps (a step of the
+    skew turned the times of a GOP back: a keyframe 181 ms late)."""
     fps = 15
     opts = {"open-gop": True} if open_gop else {}
-    cam = FakeCamera(free_port(), audio="aac", fps=fps, gop=30, bframes=2, **opts).start()
+    # Video only: with audio, rtpbin's lip sync moves the times by steps of
+    # its own (ts-offset, as with rtpjitterbuffer), not asserted here.
+    cam = FakeCamera(free_port(), audio="none", fps=fps, gop=30, bframes=2, **opts).start()
     try:
         gw = gateway_factory(streams={"cam": cam.url()})
         gw.wait_live("cam")
@@ -91,8 +91,6 @@ def test_tcp_camera_with_b_frames_keeps_even_timestamps(gateway_factory, open_go
                      if "pts_time" in f)
         assert len(pts) >= fps, pts
         steps = [b - a for a, b in zip(pts, pts[1:])]
-        assert max(steps) < 0.5, steps
-        assert abs((pts[-1] - pts[0]) - (len(pts) - 1) / fps) < 0.25 * len(pts) / fps, pts
-        assert sum(1 for d in steps if abs(d - 1 / fps) < 0.005) > len(steps) // 2, steps
+        assert all(abs(d - 1 / fps) < 0.01 for d in steps), steps
     finally:
         cam.kill()
