@@ -143,19 +143,19 @@ on_rtp(GstPad *pad, GstObject *parent, GstBuffer *buf)
   HcRtpStamp *self = (HcRtpStamp *)parent;
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   GstClockTime now, pts = GST_CLOCK_TIME_NONE;
-  guint32 rtptime;
+  guint32 rtptime, ssrc;
 
   if (!gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp)) {
     gst_buffer_unref(buf);
     return GST_FLOW_OK; /* not RTP: dropped, as rtpjitterbuffer does */
   }
   rtptime = gst_rtp_buffer_get_timestamp(&rtp);
-  GST_OBJECT_LOCK(self);
-  self->ssrc = gst_rtp_buffer_get_ssrc(&rtp);
-  GST_OBJECT_UNLOCK(self);
+  ssrc = gst_rtp_buffer_get_ssrc(&rtp);
   gst_rtp_buffer_unmap(&rtp);
+  /* Before the lock: the element's clock and base time take it too. */
   now = running_time(GST_ELEMENT(self));
   GST_OBJECT_LOCK(self);
+  self->ssrc = ssrc;
   if (self->clock_rate && GST_CLOCK_TIME_IS_VALID(now))
     pts = stamp(self, rtptime, now);
   GST_OBJECT_UNLOCK(self);

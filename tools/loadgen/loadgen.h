@@ -167,9 +167,9 @@ typedef struct {
  * caller owns it; NULL on error. Any thread. */
 HcLgViewer *hc_lg_viewer_new(int id, gboolean controlling, const struct sockaddr_in *bind_to);
 void hc_lg_viewer_free(HcLgViewer *v);
-/* Has the kernel drop the viewer's RTP and RTCP before they are queued (a
- * socket filter), so media to viewers outside the sample costs the
- * generator no reading. 0 or a negative errno. */
+/* Has the kernel drop the viewer's RTP before it is queued (a socket
+ * filter; RTCP, STUN and DTLS still come in), so media to viewers outside
+ * the sample costs the generator no reading. 0 or a negative errno. */
 int hc_lg_viewer_filter_media(HcLgViewer *v);
 /* Datagrams the kernel dropped for this socket: its filter's drops (and a
  * full buffer's). */

@@ -627,7 +627,7 @@ parse_options(int argc, char **argv, HcLgOptions *o)
       o->sample > MAX_VIEWERS || o->core < -1 || o->core > 4095) {
     g_printerr("hc-loadgen: need --url, 1 <= --viewers <= %d, --rate > 0, "
                "0 < --max-time <= 3600, 1 <= --threads <= %d, 64 <= --rcvbuf <= 65536, "
-               "0 <= --sample <= 20000\n",
+               "0 <= --sample <= 20000, -1 <= --core <= 4095\n",
                MAX_VIEWERS, MAX_THREADS);
     return FALSE;
   }

@@ -343,7 +343,6 @@ static void
 rtp_input(const HcLgMediaConfig *cfg, HcLgViewer *v, uint8_t *buf, size_t len)
 {
   int n = (int)len;
-  uint8_t pt = buf[1] & 0x7f;
 
   if (len < 12)
     return;
@@ -351,7 +350,7 @@ rtp_input(const HcLgMediaConfig *cfg, HcLgViewer *v, uint8_t *buf, size_t len)
     v->early++;
     return;
   }
-  if (pt >= 64 && pt <= 95) { /* RTCP (RFC 5761 demultiplexing) */
+  if (!hc_lg_is_rtp(buf, len)) { /* RTCP (RFC 5761 demultiplexing) */
     v->rtcp++;
     return;
   }
